@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the peers the tests talk to (DNS servers, and later
+# mail clients and servers). Idempotent: installs only what is missing. Run as root (CI
+# and the developer machines are root); elsewhere it uses sudo when available.
+set -euo pipefail
+
+# One package per line; later issues append what their tests need.
+packages=(
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-test-peers: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-test-peers: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts some servers on install (e.g. unbound on port 53): tests run their own
+# instances on loopback ports, so stop the system ones if they were started.
+for svc in unbound nsd; do
+  if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+  $sudo pkill -x "$svc" >/dev/null 2>&1 || true
+done
