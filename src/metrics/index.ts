@@ -87,3 +87,5 @@ export function countUncaughtError(protocol: Protocol): void {
 export function uncaughtErrorCount(): number {
   return uncaughtTotal;
 }
+
+export { startMetricsListener } from './listener.ts';
