@@ -1,0 +1,115 @@
+// Schema of mailcove.conf, the static configuration: read once at start (a change needs
+// a restart). Listeners, hostnames, TLS/ACME, data directory, limits, logging, DNS.
+// Field texts (.describe/.meta) are printed by `mailcove config describe`.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { levels } from '../log/index.ts';
+
+const port = z.number().int().min(1).max(65535);
+
+const ipPort = z.string().refine((s) => {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s);
+  return !!m && isIP(m[1] ?? '') !== 0 && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+}, 'must be ip:port, e.g. 127.0.0.1:53 or [::1]:53');
+
+/** A protocol service on a listener; present means enabled unless `enabled: false`. */
+function service(defaultPort: number, what: string) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve this on the listener.'),
+      port: port.default(defaultPort).describe('TCP port.'),
+    })
+    .default({ enabled: false, port: defaultPort })
+    .describe(`${what} Disabled unless present.`);
+}
+
+/** A web service; several can share a port, routed by path prefix (and host). */
+function webService(defaultPort: number, defaultPath: string, what: string) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve this on the listener.'),
+      port: port.default(defaultPort).describe('TCP port.'),
+      path: z.string().startsWith('/').endsWith('/').default(defaultPath).describe('URL path prefix.'),
+      forwarded: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto from a reverse proxy in front.'),
+    })
+    .default({ enabled: false, port: defaultPort, path: defaultPath, forwarded: false })
+    .describe(`${what} Disabled unless present.`);
+}
+
+const keyCert = z.strictObject({
+  certFile: z.string().min(1).meta({ description: 'PEM certificate chain, leaf first; relative to the config directory.', example: 'mail.example.com.crt.pem' }),
+  keyFile: z.string().min(1).meta({ description: 'PEM private key; relative to the config directory.', example: 'mail.example.com.key.pem' }),
+});
+
+const tls = z
+  .strictObject({
+    acme: z.string().optional().meta({ description: 'Name of an ACME provider (top-level acme) that obtains certificates for the hostnames served.', example: 'letsencrypt' }),
+    keyCerts: z.array(keyCert).min(1).optional().describe('Certificates from files; chosen by SNI.'),
+    selfSigned: z.boolean().optional().describe('Make and keep a self-signed certificate in the data directory. For localserve and testing only.'),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version accepted.'), // RFC 8996: no TLS 1.0/1.1
+  })
+  .refine((t) => [t.acme !== undefined, t.keyCerts !== undefined, t.selfSigned === true].filter(Boolean).length === 1, 'give exactly one of acme, keyCerts, selfSigned');
+
+export const listenerSchema = z.strictObject({
+  ips: z.array(z.string().refine((s) => isIP(s) !== 0, 'not an IP address')).min(1).meta({ description: 'IP addresses to listen on; 0.0.0.0 and :: for all.', example: ['0.0.0.0', '::'] }),
+  hostname: z.string().optional().meta({ description: 'Host name announced on this listener (SMTP greeting, TLS); default: the top-level hostname.', example: 'mail.example.com' }),
+  tls: tls.optional().describe('TLS for STARTTLS and the implicit-TLS services. Required when such a service is enabled.'),
+  smtp: service(25, 'Incoming mail from other servers (MX), with STARTTLS (RFC 5321, RFC 3207).'),
+  submission: service(587, 'Message submission with STARTTLS (RFC 6409).'),
+  submissions: service(465, 'Message submission over implicit TLS (RFC 8314 §3.3).'),
+  imap: service(143, 'IMAP with STARTTLS (RFC 9051).'),
+  imaps: service(993, 'IMAP over implicit TLS (RFC 8314 §3.3).'),
+  accountHTTP: webService(80, '/', 'Account page over HTTP.'),
+  accountHTTPS: webService(443, '/', 'Account page over HTTPS.'),
+  adminHTTP: webService(80, '/admin/', 'Admin page over HTTP.'),
+  adminHTTPS: webService(443, '/admin/', 'Admin page over HTTPS.'),
+  webmailHTTP: webService(80, '/webmail/', 'Webmail over HTTP.'),
+  webmailHTTPS: webService(443, '/webmail/', 'Webmail over HTTPS.'),
+  webapiHTTP: webService(80, '/webapi/', 'Web API over HTTP.'),
+  webapiHTTPS: webService(443, '/webapi/', 'Web API over HTTPS.'),
+  autoconfigHTTPS: service(443, 'Autoconfig/autodiscover for mail clients, on autoconfig.<domain> (HTTPS).'),
+  mtastsHTTPS: service(443, 'MTA-STS policies on mta-sts.<domain> (RFC 8461 §3.2, HTTPS).'),
+  metricsHTTP: service(8010, 'Prometheus metrics at /metrics over HTTP; keep it on an internal IP.'),
+});
+
+/** Services that only make sense with a certificate. */
+export const tlsServices = ['submissions', 'imaps', 'accountHTTPS', 'adminHTTPS', 'webmailHTTPS', 'webapiHTTPS', 'autoconfigHTTPS', 'mtastsHTTPS'] as const;
+
+const acmeProvider = z.strictObject({
+  directoryURL: z.url({ protocol: /^https?$/ }).meta({ description: 'ACME directory URL (RFC 8555 §7.1.1).', example: 'https://acme-v02.api.letsencrypt.org/directory' }),
+  contactEmail: z.email().meta({ description: 'Contact address registered with the ACME account (RFC 8555 §7.3).', example: 'admin@example.com' }),
+  port: port.default(443).describe('Port where the tls-alpn-01 challenge is answered (RFC 8737); 443 unless a proxy forwards.'),
+  externalAccountBinding: z
+    .strictObject({ keyID: z.string().min(1), keyFile: z.string().min(1).describe('File with the base64url MAC key; relative to the config directory.') })
+    .optional()
+    .describe('External account binding, when the provider requires one (RFC 8555 §7.3.4).'),
+});
+
+const level = z.enum(levels as [string, ...string[]]);
+
+export const staticSchema = z.strictObject({
+  dataDir: z.string().min(1).default('../data').describe('Directory for all data (accounts, queue, keys); relative to the directory of this file.'),
+  hostname: z.string().meta({ description: 'Fully qualified host name of this machine: SMTP greeting, MX target, default TLS name.', example: 'mail.example.com' }),
+  user: z.string().min(1).optional().meta({ description: 'Unix user to switch to after binding privileged ports, when started as root.', example: 'mailcove' }),
+  logLevel: level.default('info').describe('Log level of all modules without their own.'),
+  moduleLogLevels: z.record(z.string(), level.meta({ example: 'debug' })).default({}).meta({ description: 'Per-module log levels, e.g. smtpserver: debug.', keyExample: 'smtpserver' }),
+  adminPasswordFile: z.string().min(1).optional().meta({ description: 'File holding the admin password hash; relative to the config directory.', example: 'adminpasswd' }),
+  resolver: z
+    .union([z.literal('none'), z.array(ipPort).min(1)])
+    .optional()
+    .meta({ description: "DNS servers (ip:port) to query, which should validate DNSSEC; 'none' for no DNS at all (hermetic); default: nameservers of /etc/resolv.conf.", example: ['127.0.0.1:53'] }),
+  acme: z.record(z.string(), acmeProvider).default({}).meta({ description: 'ACME certificate providers by name, referenced from listener tls.acme.', keyExample: 'letsencrypt' }),
+  limits: z
+    .strictObject({
+      maxMessageSize: z.number().int().positive().default(100 * 1024 * 1024).describe('Largest accepted message in bytes (SMTP SIZE, RFC 1870; IMAP APPENDLIMIT, RFC 7889).'),
+      maxConnectionsPerIP: z.number().int().positive().default(100).describe('Concurrent connections from one IP, all services together.'),
+      maxRecipients: z.number().int().min(100).default(1000).describe('Recipients per SMTP transaction (RFC 5321 §4.5.3.1.8 requires at least 100).'),
+    })
+    .default({ maxMessageSize: 100 * 1024 * 1024, maxConnectionsPerIP: 100, maxRecipients: 1000 })
+    .describe('Resource limits.'),
+  listeners: z.record(z.string(), listenerSchema).meta({ description: 'Listeners by name: a set of IPs with the services served on them.', keyExample: 'public' }),
+});
+
+export type StaticConfig = z.output<typeof staticSchema>;
+export type Listener = z.output<typeof listenerSchema>;
+export type AcmeProvider = z.output<typeof acmeProvider>;
