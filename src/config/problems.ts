@@ -107,6 +107,9 @@ export function zodIssues(issues: readonly z.core.$ZodIssue[]): PathIssue[] {
       // Report the branch that got furthest rather than zod's generic "invalid input".
       const best = i.errors.reduce((a, b) => (deepest(b) > deepest(a) ? b : a));
       out.push(...zodIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] }) as z.core.$ZodIssue)));
+    } else if (i.code === 'invalid_key') {
+      // A record key failing its own schema (e.g. an account name): say why, at the key.
+      out.push({ path, message: `invalid name: ${i.issues.map((x) => x.message).join('; ')}`, keyNode: true });
     } else out.push({ path, message: i.message.replace(/^Invalid input: /, '') });
   }
   return out;
