@@ -10,3 +10,4 @@ export { writeFileAtomic, addAccount, removeAccount, addAddress, removeAddress, 
 export { localserveConfig, localserveOffsets, type LocalserveOptions } from './localserve.ts';
 export { describeConfig } from './describe.ts';
 export { normalizeDomain, parseAddress, type ConfigAddress } from './names.ts';
+export { lookupAddress, type AddressTarget } from './lookup.ts';

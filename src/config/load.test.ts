@@ -68,6 +68,10 @@ test('a YAML syntax error and a duplicate key give their line', () => {
   const dup = problemsOf(parseStatic('mailcove.conf', staticText + 'hostname: other.example.com\n'));
   assert.equal(dup[0]?.line, 9, formatProblem(dup[0]!));
   assert.match(dup[0]!.message, /unique/i);
+  // "__proto__" would silently vanish from the parsed object; it is refused instead.
+  const proto = problemsOf(parseDomains('domains.conf', domainsText.replace('  mjl:', '  __proto__:')));
+  assert.equal(proto[0]?.line, 8);
+  assert.match(proto[0]!.message, /__proto__/);
 });
 
 test('a reference to a missing domain or account is an error at its line', () => {

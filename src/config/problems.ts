@@ -1,7 +1,7 @@
 // Config problems: each names the file, the line (and column) in it and the dotted key,
 // so `mailcove config test` output can be followed straight to the mistake. Positions
 // come from the YAML document (yaml's LineCounter), never from re-scanning text.
-import { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import { parseDocument, visit, isMap, isSeq, isScalar, isPair, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 
 /** One thing wrong with a config file. */
@@ -54,11 +54,28 @@ export interface ParsedYaml {
 
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
-  // uniqueKeys: a key given twice is an error in YAML 1.2 §3.2.1.1, and silently taking one would hide mistakes.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Keys are checked below in one pass: yaml's own uniqueKeys check is quadratic per map.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const problems: ConfigProblem[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
     return { file, line: pos.line, column: pos.col, key: '', message: e.message.split('\n')[0] ?? e.message };
+  });
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const at = lines.linePos(pair.key.range?.[0] ?? 0);
+        const bad = seen.has(key)
+          ? `key ${JSON.stringify(key)} given twice; map keys must be unique` // YAML 1.2 §3.2.1.1
+          : key === '__proto__'
+            ? 'the key "__proto__" is not allowed' // it would vanish (or worse) when made a JS object
+            : undefined;
+        if (bad) problems.push({ file, line: at.line, column: at.col, key: '', message: bad });
+        seen.add(key);
+      }
+    },
   });
   const value = problems.length ? undefined : (doc.toJS({ maxAliasCount: 100 }) as unknown);
   return { file, doc, lines, value: value ?? {}, problems }; // an empty file is an empty map
