@@ -72,7 +72,8 @@ export class DynamicConfig {
 
   /** Reads the file now (normally done by the watcher); resolves when done. */
   reload(): Promise<void> {
-    this.#reloading = this.#reloading.then(() => this.#reload());
+    // Unexpected errors are logged here: a reload runs from a timer, nobody else would see them.
+    this.#reloading = this.#reloading.then(() => this.#reload()).catch((err: unknown) => log.error({ err, path: this.path }, 'reloading domains.conf failed; keeping the current config'));
     return this.#reloading;
   }
 

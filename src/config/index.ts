@@ -1,7 +1,7 @@
 // Public surface of src/config: loading and checking mailcove.conf + domains.conf, the
 // live (reloading) domains config, atomic comment-keeping edits, localserve's config,
 // and the generated reference (`mailcove config describe`).
-export { loadConfig, checkConfig, parseStatic, parseDomains, domainsPath, type Config, type ConfigPaths } from './load.ts';
+export { loadConfig, checkConfig, parseStatic, parseDomains, domainsPath, configFilePath, type Config, type ConfigPaths } from './load.ts';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.ts';
 export type { StaticConfig, Listener, AcmeProvider } from './static.ts';
 export type { DomainsConfig, Domain, Account, Destination, Ruleset, Alias, DkimSelector } from './domains.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig, checkConfig, parseStatic, parseDomains, formatProblem, ConfigError, describeConfig, type ConfigProblem } from './index.ts';
+import { loadConfig, configFilePath, checkConfig, parseStatic, parseDomains, formatProblem, ConfigError, describeConfig, type ConfigProblem } from './index.ts';
 import { configDir, staticText, domainsText } from './testfixture.ts';
 import { staticSchema } from './static.ts';
 import { domainsSchema } from './domains.ts';
@@ -27,6 +27,8 @@ test('a valid config loads with defaults filled in and names normalised', async 
   const c = await loadConfig(d.staticPath);
   assert.equal(c.paths.dataDir, join(d.dir, '..', 'data'));
   assert.equal(c.paths.domains, d.domainsPath);
+  assert.equal(configFilePath(c, 'dkim/a.pem'), join(d.dir, 'dkim', 'a.pem'));
+  assert.equal(configFilePath(c, '/etc/ssl/a.pem'), '/etc/ssl/a.pem');
   assert.equal(c.static.logLevel, 'info');
   assert.equal(c.static.limits.maxMessageSize, 100 * 1024 * 1024);
   const l = c.static.listeners['public'];

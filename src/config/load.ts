@@ -44,6 +44,11 @@ export function parseDomains(file: string, text: string): Parsed<DomainsConfig> 
   });
 }
 
+/** A file named in the config (certFile, privateKeyFile...): relative paths are relative to the config directory. */
+export function configFilePath(cfg: Config, file: string): string {
+  return resolve(dirname(cfg.paths.static), file);
+}
+
 /** domains.conf lives beside mailcove.conf. */
 export function domainsPath(staticPath: string): string {
   return join(dirname(staticPath), 'domains.conf');
