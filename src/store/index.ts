@@ -1,0 +1,11 @@
+// Public surface of the message store: accounts, mailboxes, messages, flags, UIDs,
+// MODSEQs, quotas, the change feed and the consistency checker. Backend-neutral: the
+// embedded SQLite + files backend is behind openStore().
+export { openStore } from './store.ts';
+export { verifyAccount, verifyData } from './verify.ts';
+export { StoreError, isStoreError, storeErrorCodes, type StoreErrorCode } from './errors.ts';
+export { hierarchySeparator, specialUses, systemFlags } from './types.ts';
+export type {
+  Account, Added, AppendInput, AuthStore, ByteRange, ChangeEvent, ChangeFeed, ChangeListener, DeliverInput, FlagChange, FlagResult, FlagsUpdated,
+  MailboxInfo, MailboxStatus, MessageAttributes, MessageQuery, MessageRow, ModSeq, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
+} from './types.ts';

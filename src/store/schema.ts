@@ -1,0 +1,98 @@
+// SQLite schema of an account database and of the global auth database. Counts are kept
+// by triggers, so that no code path can change messages without changing the counts in
+// the same transaction.
+import { DatabaseSync } from 'node:sqlite';
+
+export const accountSchemaVersion = 1;
+
+const accountSchema = `
+CREATE TABLE account (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  modseq INTEGER NOT NULL,      -- RFC 7162 §3.1: last MODSEQ handed out in this account
+  uidvalidity INTEGER NOT NULL, -- last UIDVALIDITY handed out; RFC 9051 §2.3.1.1: never reused
+  quota INTEGER,                -- octets, NULL for none
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  special_use TEXT,
+  uidvalidity INTEGER NOT NULL UNIQUE,
+  uidnext INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL,
+  total INTEGER NOT NULL DEFAULT 0,
+  unseen INTEGER NOT NULL DEFAULT 0,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  size INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID; -- RFC 9051 §6.3.7: may name absent mailboxes
+CREATE TABLE files (id TEXT PRIMARY KEY, size INTEGER NOT NULL, mime TEXT NOT NULL, refs INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE messages (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  flags INTEGER NOT NULL,        -- system flag bits (flags.ts)
+  keywords TEXT NOT NULL,        -- JSON array of canonical keywords, sorted
+  internal_date INTEGER NOT NULL, -- ms since epoch
+  save_date INTEGER NOT NULL,    -- ms since epoch
+  file TEXT NOT NULL REFERENCES files(id),
+  size INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+CREATE INDEX messages_file ON messages (file);
+CREATE TABLE tombstones (mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID; -- RFC 7162 §3.2.10 VANISHED
+CREATE INDEX tombstones_modseq ON tombstones (mailbox_id, modseq);
+INSERT INTO account (id, modseq, uidvalidity, quota, used) VALUES (1, 0, 0, NULL, 0);
+CREATE TABLE keywords (folded TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID; -- RFC 9051 §2.3.2: keywords compare case-insensitively
+
+CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN
+  UPDATE mailboxes SET total = total + 1, unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),
+    size = size + NEW.size, highest_modseq = max(highest_modseq, NEW.modseq) WHERE id = NEW.mailbox_id;
+  UPDATE account SET used = used + NEW.size;
+  UPDATE files SET refs = refs + 1 WHERE id = NEW.file;
+END;
+CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN
+  UPDATE mailboxes SET total = total - 1, unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),
+    size = size - OLD.size WHERE id = OLD.mailbox_id;
+  UPDATE account SET used = used - OLD.size;
+  UPDATE files SET refs = refs - 1 WHERE id = OLD.file;
+END;
+CREATE TRIGGER messages_update AFTER UPDATE OF flags, mailbox_id, modseq ON messages BEGIN
+  UPDATE mailboxes SET total = total - 1, unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),
+    size = size - OLD.size WHERE id = OLD.mailbox_id;
+  UPDATE mailboxes SET total = total + 1, unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),
+    size = size + NEW.size, highest_modseq = max(highest_modseq, NEW.modseq) WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER tombstones_insert AFTER INSERT ON tombstones BEGIN
+  UPDATE mailboxes SET highest_modseq = max(highest_modseq, NEW.modseq) WHERE id = NEW.mailbox_id; -- RFC 7162 §3.1.1: expunges raise HIGHESTMODSEQ
+END;
+`;
+
+const authSchema = `
+CREATE TABLE credentials (account TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/**
+ * Opens a database for the group-commit scheme (groupcommit.ts): WAL with
+ * synchronous=NORMAL, so a commit writes WAL frames without fsync and the caller fsyncs
+ * the WAL asynchronously. Automatic checkpoints (which fsync on this thread) are moved
+ * to the checkpoint worker; the high automatic limit is only a safety net.
+ */
+export function openDatabase(path: string, kind: 'account' | 'auth'): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000;');
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (version === 0) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(kind === 'account' ? accountSchema : authSchema);
+      db.exec(`PRAGMA user_version = ${accountSchemaVersion}`);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+  return db;
+}

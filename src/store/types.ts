@@ -1,0 +1,184 @@
+// The store's public, backend-neutral data types and interfaces. Nothing here names
+// SQLite or files: a PostgreSQL/object-storage backend implements the same interfaces.
+import type { Readable } from 'node:stream';
+import type { MessageIndex } from '../mime/index.ts';
+
+/** RFC 9051 §2.3.1.1: 32-bit, strictly ascending within a mailbox, never reused under one UIDVALIDITY. */
+export type Uid = number;
+/** RFC 7162 §3.1: positive, strictly increasing per account (63-bit in the RFC; JS numbers stay exact far beyond any real count). */
+export type ModSeq = number;
+/** A set of UIDs as IMAP writes them (RFC 9051 §9 sequence-set): single UIDs and inclusive ranges; `*` is passed as 0xffffffff. */
+export type UidSet = readonly (Uid | readonly [Uid, Uid])[];
+
+export const systemFlags = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'] as const; // RFC 9051 §2.3.2 (\Recent is per session, not stored)
+export type SystemFlag = (typeof systemFlags)[number];
+
+export const specialUses = [
+  '\\Sent', // RFC 6154 §2
+  '\\Drafts', // RFC 6154 §2
+  '\\Trash', // RFC 6154 §2
+  '\\Junk', // RFC 6154 §2
+  '\\Archive', // RFC 6154 §2
+  '\\All', // RFC 6154 §2
+  '\\Flagged', // RFC 6154 §2
+] as const;
+export type SpecialUse = (typeof specialUses)[number];
+
+/** Mailbox hierarchy separator (RFC 9051 §5.1.1). */
+export const hierarchySeparator = '/';
+
+export interface MailboxInfo {
+  name: string; // "INBOX" is always spelled so (RFC 9051 §5.1: case-insensitive)
+  specialUse: SpecialUse | null; // RFC 6154
+  uidValidity: number; // RFC 9051 §2.3.1.1: unique over time for this name
+  subscribed: boolean; // RFC 9051 §6.3.7
+}
+
+export interface MailboxStatus {
+  uidValidity: number;
+  uidNext: Uid; // RFC 9051 §2.3.1.1: greater than every UID ever assigned in the mailbox
+  highestModseq: ModSeq; // RFC 7162 §3.1.1: highest MODSEQ of any change in the mailbox, expunges included
+  total: number; // messages
+  unseen: number; // messages without \Seen
+  deleted: number; // messages with \Deleted
+  size: number; // octets, sum of message sizes
+}
+
+export interface MessageRow {
+  uid: Uid;
+  modseq: ModSeq; // RFC 7162 §3.1: of the last change to this message
+  flags: SystemFlag[];
+  keywords: string[]; // canonical spelling (first one seen in the account)
+  internalDate: Date; // RFC 9051 §2.3.3
+  saveDate: Date; // RFC 8514: when the message was saved in this mailbox
+  size: number; // RFC 9051 §2.3.4: octets of the message file
+  messageId: string; // internal id of the (immutable) message content; shared by copies
+  mimeIndex: MessageIndex; // opaque to the store, computed by src/mime at delivery
+}
+
+export interface MessageAttributes {
+  flags?: readonly SystemFlag[];
+  keywords?: readonly string[];
+  internalDate?: Date; // default: now
+}
+
+export interface DeliverInput extends MessageAttributes {
+  /** A spooled message file. It is linked (or stream-copied) into the store and not consumed: the caller removes its spool file afterwards and must not modify it. */
+  spoolPath: string;
+}
+
+export type AppendInput = MessageAttributes & ({ data: Buffer } | { spoolPath: string });
+
+export interface Added {
+  uid: Uid;
+  modseq: ModSeq;
+  uidValidity: number; // for APPENDUID (RFC 4315 §3)
+  messageId: string;
+}
+
+/** RFC 4315 §3 COPYUID: source UIDs and the UIDs they got in the destination, in the same order. */
+export interface UidMapping {
+  uidValidity: number;
+  pairs: [source: Uid, destination: Uid][];
+}
+
+export interface FlagChange {
+  mode: 'add' | 'remove' | 'replace'; // RFC 9051 §6.4.6: +FLAGS, -FLAGS, FLAGS
+  flags?: readonly SystemFlag[];
+  keywords?: readonly string[];
+  unchangedSince?: ModSeq; // RFC 7162 §3.1.3
+}
+
+export interface FlagsUpdated {
+  uid: Uid;
+  modseq: ModSeq;
+  flags: SystemFlag[];
+  keywords: string[];
+}
+
+export interface FlagResult {
+  updated: FlagsUpdated[]; // only messages whose flags actually changed
+  failedUnchangedSince: Uid[]; // RFC 7162 §3.1.3: MODIFIED response code
+}
+
+export interface MessageQuery {
+  uids?: UidSet;
+  changedSince?: ModSeq; // RFC 7162 §3.1.4.1: only messages with a greater MODSEQ
+}
+
+export interface Quota {
+  limit: number | null; // octets; null: no limit
+  used: number; // octets of all messages (copies count), as RFC 9208 STORAGE
+}
+
+/** A committed, durable change. Published in commit order, after fsync. */
+export type ChangeEvent =
+  | { type: 'added'; mailbox: string; uidValidity: number; modseq: ModSeq; uid: Uid; flags: SystemFlag[]; keywords: string[]; size: number }
+  | { type: 'flags'; mailbox: string; uidValidity: number; modseq: ModSeq; uid: Uid; flags: SystemFlag[]; keywords: string[] }
+  | { type: 'expunged'; mailbox: string; uidValidity: number; modseq: ModSeq; uids: Uid[] }
+  | { type: 'mailboxCreated'; mailbox: string; uidValidity: number; modseq: ModSeq; specialUse: SpecialUse | null }
+  | { type: 'mailboxRenamed'; mailbox: string; from: string; uidValidity: number; modseq: ModSeq }
+  | { type: 'mailboxDeleted'; mailbox: string; uidValidity: number; modseq: ModSeq }
+  | { type: 'counts'; mailbox: string; modseq: ModSeq; status: MailboxStatus };
+
+export type ChangeListener = (event: ChangeEvent) => void;
+
+export interface ChangeFeed {
+  /** Listens to an account's changes; returns the function that stops listening. */
+  subscribe(listener: ChangeListener): () => void;
+}
+
+export interface ByteRange {
+  start?: number; // first octet, inclusive
+  end?: number; // last octet, inclusive
+}
+
+export interface Account {
+  readonly name: string;
+  readonly changes: ChangeFeed;
+  listMailboxes(): Promise<MailboxInfo[]>;
+  createMailbox(name: string, options?: { specialUse?: SpecialUse }): Promise<MailboxInfo>;
+  renameMailbox(from: string, to: string): Promise<void>;
+  deleteMailbox(name: string): Promise<void>;
+  subscribe(name: string): Promise<void>;
+  unsubscribe(name: string): Promise<void>;
+  listSubscriptions(): Promise<string[]>;
+  mailboxStatus(name: string): Promise<MailboxStatus>;
+  deliver(mailbox: string, input: DeliverInput): Promise<Added>;
+  append(mailbox: string, input: AppendInput): Promise<Added>;
+  copy(from: string, uids: UidSet, to: string): Promise<UidMapping>;
+  move(from: string, uids: UidSet, to: string): Promise<UidMapping>;
+  storeFlags(mailbox: string, uids: UidSet, change: FlagChange): Promise<FlagResult>;
+  expunge(mailbox: string, uids?: UidSet): Promise<Uid[]>;
+  messages(mailbox: string, query?: MessageQuery): Promise<MessageRow[]>;
+  /** The bytes of a message (or a range of them). Message content never changes. */
+  openMessage(messageId: string, range?: ByteRange): Promise<Readable>;
+  /** RFC 7162 §3.2.10: UIDs expunged with a MODSEQ greater than `modseq`. */
+  vanishedSince(mailbox: string, modseq: ModSeq, uids?: UidSet): Promise<Uid[]>;
+  quota(): Promise<Quota>;
+  setQuota(limit: number | null): Promise<void>;
+  /** Releases this user's reference; the last close waits for pending writes and closes the account. */
+  close(): Promise<void>;
+}
+
+export interface AuthStore {
+  setCredentials(account: string, credentials: object): Promise<void>;
+  getCredentials(account: string): Promise<unknown>;
+  removeCredentials(account: string): Promise<void>;
+}
+
+export interface Store {
+  readonly auth: AuthStore;
+  listAccounts(): Promise<string[]>;
+  createAccount(name: string, options?: { quota?: number }): Promise<void>;
+  removeAccount(name: string): Promise<void>;
+  openAccount(name: string): Promise<Account>;
+  close(): Promise<void>;
+}
+
+export interface VerifyReport {
+  accounts: number;
+  messages: number;
+  problems: string[]; // corruption: each line names the account and what is wrong
+  orphans: string[]; // harmless: message files without a row (a crash between file and commit)
+}
