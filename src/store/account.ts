@@ -69,6 +69,7 @@ export class SqliteAccount implements Account {
   readonly #listeners = new Set<ChangeListener>();
   readonly #statements = new Map<string, StatementSync>();
   #closed = false;
+  readonly #adding = new Set<Promise<unknown>>(); // additions still writing their file, not yet queued for commit
 
   private constructor(name: string, dir: string, checkpointer: Checkpointer, release: (a: SqliteAccount) => Promise<void>) {
     this.name = name;
@@ -210,8 +211,20 @@ export class SqliteAccount implements Account {
     return this.#add(mailbox, 'data' in input ? { data: input.data } : { spoolPath: input.spoolPath }, input);
   }
 
-  async #add(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes): Promise<Added> {
-    this.#open();
+  #add(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes): Promise<Added> {
+    try {
+      this.#open();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = this.#addFile(mailbox, source, attrs);
+    this.#adding.add(p);
+    const forget = () => void this.#adding.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  async #addFile(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes): Promise<Added> {
     const name = checkMailboxName(mailbox);
     const flags = flagBits(attrs.flags);
     const keywords = [...(attrs.keywords ?? [])];
@@ -356,6 +369,7 @@ export class SqliteAccount implements Account {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#adding]); // accepted before the close: they complete
     await this.#commit.close();
     await this.#checkpointer.release(this.dbPath);
     this.#db.close();

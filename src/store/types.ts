@@ -57,7 +57,7 @@ export interface MessageRow {
 }
 
 export interface MessageAttributes {
-  flags?: readonly SystemFlag[];
+  flags?: readonly string[]; // system flags as a client wrote them (case-insensitive); anything else is BADFLAG
   keywords?: readonly string[];
   internalDate?: Date; // default: now
 }
@@ -84,7 +84,7 @@ export interface UidMapping {
 
 export interface FlagChange {
   mode: 'add' | 'remove' | 'replace'; // RFC 9051 §6.4.6: +FLAGS, -FLAGS, FLAGS
-  flags?: readonly SystemFlag[];
+  flags?: readonly string[]; // system flags, case-insensitive (RFC 9051 §2.3.2); anything else is BADFLAG
   keywords?: readonly string[];
   unchangedSince?: ModSeq; // RFC 7162 §3.1.3
 }
