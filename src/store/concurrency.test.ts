@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, message } from './testfixture.ts';
+import { fixture, message, failsWith } from './testfixture.ts';
 import type { ChangeEvent } from './types.ts';
-import { isStoreError } from './errors.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -33,7 +32,7 @@ test('concurrent mixed operations keep counts consistent, and failures do not di
       ops.push(f.account.append('Sent', { data: message(`s${i}`) }));
       if (i % 5 === 0) ops.push(f.account.copy('INBOX', [i], 'Archive'));
     }
-    const bad = assert.rejects(f.account.createMailbox('Sent'), (e) => isStoreError(e, 'ALREADYEXISTS')); // fails inside a batch, alone
+    const bad = assert.rejects(f.account.createMailbox('Sent'), failsWith('ALREADYEXISTS')); // fails inside a batch, alone
     ops.push(f.account.expunge('INBOX', [[1, 10]]));
     await Promise.all(ops);
     await bad;

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, access } from 'node:fs/promises';
-import { fixture, message, readAll } from './testfixture.ts';
-import { isStoreError } from './errors.ts';
+import { fixture, message, readAll, failsWith } from './testfixture.ts';
 import { verifyAccount } from './verify.ts';
 
 test('deliver links the spool file in, leaves the spool for the caller and keeps the bytes exact', async () => {
@@ -20,9 +19,9 @@ test('deliver links the spool file in, leaves the spool for the caller and keeps
     const [row] = await f.account.messages('INBOX');
     assert.deepEqual([row?.uid, row?.modseq, row?.flags, row?.keywords, row?.size, row?.internalDate.getTime()], [1, added.modseq, ['\\Flagged'], ['$Forwarded'], bytes.length, internalDate.getTime()]);
     assert.deepEqual(row?.mimeIndex, { size: bytes.length }, 'the MIME index is stored with the row');
-    await assert.rejects(f.account.deliver('Nope', { spoolPath: spool }), (e) => isStoreError(e, 'NONEXISTENT'));
-    await assert.rejects(f.account.deliver('INBOX', { spoolPath: `${f.dataDir}/missing` }), (e) => isStoreError(e, 'NONEXISTENT'));
-    await assert.rejects(f.account.openMessage('../../auth.db'), (e) => isStoreError(e, 'NONEXISTENT'));
+    await assert.rejects(f.account.deliver('Nope', { spoolPath: spool }), failsWith('NONEXISTENT'));
+    await assert.rejects(f.account.deliver('INBOX', { spoolPath: `${f.dataDir}/missing` }), failsWith('NONEXISTENT'));
+    await assert.rejects(f.account.openMessage('../../auth.db'), failsWith('NONEXISTENT'));
   } finally {
     await f.done();
   }
@@ -40,8 +39,8 @@ test('append from a buffer updates counts: total, unseen, deleted, size', async 
     s = await f.account.mailboxStatus('INBOX');
     assert.deepEqual([s.total, s.unseen, s.deleted, s.size, s.uidNext], [2, 1, 1, m1.length + m2.length, 3]);
     assert.deepEqual(await f.account.quota(), { limit: null, used: m1.length + m2.length });
-    await assert.rejects(f.account.append('INBOX', { data: m1, flags: ['\\Recent'] }), (e) => isStoreError(e, 'BADFLAG'));
-    await assert.rejects(f.account.append('INBOX', { data: m1, keywords: ['bad word'] }), (e) => isStoreError(e, 'BADFLAG'));
+    await assert.rejects(f.account.append('INBOX', { data: m1, flags: ['\\Recent'] }), failsWith('BADFLAG'));
+    await assert.rejects(f.account.append('INBOX', { data: m1, keywords: ['bad word'] }), failsWith('BADFLAG'));
   } finally {
     await f.done();
   }
@@ -79,7 +78,7 @@ test('move adds to the destination and expunges from the source in one change', 
     assert.equal((await f.account.mailboxStatus('Trash')).total, 1);
     assert.deepEqual(await f.account.vanishedSince('INBOX', before.highestModseq), [1]);
     assert.equal((await f.account.quota()).used, used);
-    await assert.rejects(f.account.move('INBOX', [2], 'INBOX'), (e) => isStoreError(e, 'CANNOT'));
+    await assert.rejects(f.account.move('INBOX', [2], 'INBOX'), failsWith('CANNOT'));
   } finally {
     await f.done();
   }
@@ -158,7 +157,7 @@ test('expunge removes \\Deleted messages (optionally only in a UID set), leaves 
     const path = (id: string) => `${f.dataDir}/accounts/mjl/msg/${id.slice(0, 2)}/${id}`;
     await assert.rejects(access(path(added[0]!.messageId)), 'an unshared file is removed');
     await access(path(added[1]!.messageId)); // still referenced by the copy in Archive
-    await assert.rejects(f.account.openMessage(added[0]!.messageId), (e) => isStoreError(e, 'NONEXISTENT'));
+    await assert.rejects(f.account.openMessage(added[0]!.messageId), failsWith('NONEXISTENT'));
   } finally {
     await f.done();
   }
@@ -184,9 +183,9 @@ test('deliveries, appends and copies over the quota fail with OVERQUOTA and chan
   try {
     await f.account.append('INBOX', { data: m });
     await f.account.deliver('INBOX', { spoolPath: await f.spool(m) });
-    await assert.rejects(f.account.deliver('INBOX', { spoolPath: await f.spool(m) }), (e) => isStoreError(e, 'OVERQUOTA'));
-    await assert.rejects(f.account.append('INBOX', { data: m }), (e) => isStoreError(e, 'OVERQUOTA'));
-    await assert.rejects(f.account.copy('INBOX', [1], 'Archive'), (e) => isStoreError(e, 'OVERQUOTA'));
+    await assert.rejects(f.account.deliver('INBOX', { spoolPath: await f.spool(m) }), failsWith('OVERQUOTA'));
+    await assert.rejects(f.account.append('INBOX', { data: m }), failsWith('OVERQUOTA'));
+    await assert.rejects(f.account.copy('INBOX', [1], 'Archive'), failsWith('OVERQUOTA'));
     assert.deepEqual(await f.account.quota(), { limit: m.length * 2, used: m.length * 2 });
     assert.equal((await f.account.mailboxStatus('INBOX')).uidNext, 3, 'failed additions use no UID');
     assert.deepEqual((await verifyAccount(f.dataDir, 'mjl')).orphans, [], 'rejected messages leave no file behind');

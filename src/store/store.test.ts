@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, readdir, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { openStore } from './store.ts';
-import { isStoreError } from './errors.ts';
-import { message, readAll } from './testfixture.ts';
+import { message, readAll, failsWith } from './testfixture.ts';
 
 async function withStore(fn: (dataDir: string) => Promise<void>): Promise<void> {
   const dataDir = await mkdtemp(`${tmpdir()}/mailcove-store-`);
@@ -22,17 +21,17 @@ test('accounts are created, listed and removed; names are checked', async () => 
       await store.createAccount('b@example.org', { quota: 1000 });
       await store.createAccount('a');
       assert.deepEqual(await store.listAccounts(), ['a', 'b@example.org']);
-      await assert.rejects(store.createAccount('a'), (e) => isStoreError(e, 'ALREADYEXISTS'));
-      for (const bad of ['../x', '.hidden', 'a/b', '']) await assert.rejects(store.createAccount(bad), (e) => isStoreError(e, 'BADNAME'));
+      await assert.rejects(store.createAccount('a'), failsWith('ALREADYEXISTS'));
+      for (const bad of ['../x', '.hidden', 'a/b', '']) await assert.rejects(store.createAccount(bad), failsWith('BADNAME'));
       const b = await store.openAccount('b@example.org');
       assert.deepEqual(await b.quota(), { limit: 1000, used: 0 });
-      await assert.rejects(store.removeAccount('b@example.org'), (e) => isStoreError(e, 'INUSE'));
+      await assert.rejects(store.removeAccount('b@example.org'), failsWith('INUSE'));
       await b.close();
       await store.removeAccount('b@example.org');
       assert.deepEqual(await store.listAccounts(), ['a']);
       assert.deepEqual((await readdir(`${dataDir}/accounts`)).sort(), ['a']);
-      await assert.rejects(store.openAccount('b@example.org'), (e) => isStoreError(e, 'NONEXISTENT'));
-      await assert.rejects(store.removeAccount('b@example.org'), (e) => isStoreError(e, 'NONEXISTENT'));
+      await assert.rejects(store.openAccount('b@example.org'), failsWith('NONEXISTENT'));
+      await assert.rejects(store.removeAccount('b@example.org'), failsWith('NONEXISTENT'));
     } finally {
       await store.close();
     }
@@ -49,7 +48,7 @@ test('openAccount shares one account object until its last user closes it', asyn
       await a1.close();
       await a2.append('INBOX', { data: message('still open') });
       await a2.close();
-      await assert.rejects(a2.mailboxStatus('INBOX'), (e) => isStoreError(e, 'CLOSED'));
+      await assert.rejects(a2.mailboxStatus('INBOX'), failsWith('CLOSED'));
       const a3 = await store.openAccount('mjl');
       assert.notEqual(a3, a1);
       assert.equal((await a3.mailboxStatus('INBOX')).total, 1);
@@ -125,7 +124,7 @@ test('store.close closes accounts still open and refuses further use', async () 
     const pending = a.append('INBOX', { data: message('in flight') });
     await store.close();
     assert.equal((await pending).uid, 1, 'queued writes finish before the close');
-    await assert.rejects(a.append('INBOX', { data: message('late') }), (e) => isStoreError(e, 'CLOSED'));
-    await assert.rejects(store.openAccount('mjl'), (e) => isStoreError(e, 'CLOSED'));
+    await assert.rejects(a.append('INBOX', { data: message('late') }), failsWith('CLOSED'));
+    await assert.rejects(store.openAccount('mjl'), failsWith('CLOSED'));
   });
 });

@@ -7,6 +7,7 @@ import { openStore } from './store.ts';
 import type { Account, Store } from './types.ts';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { isStoreError, type StoreErrorCode } from './errors.ts';
 
 export interface Fixture {
   dataDir: string;
@@ -54,4 +55,9 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   stream.on('data', (c: Buffer) => chunks.push(c));
   await once(stream, 'end');
   return Buffer.concat(chunks);
+}
+
+/** An assert.rejects validator: a StoreError with this code. */
+export function failsWith(code: StoreErrorCode): (e: unknown) => boolean {
+  return (e) => isStoreError(e, code);
 }
