@@ -100,6 +100,7 @@ export class SqliteAccount implements Account {
 
   /** Sets up a new account: quota, INBOX and the special-use mailboxes (RFC 6154), subscribed. */
   async initialize(quota: number | null): Promise<void> {
+    checkQuota(quota);
     await this.#write((tx) => {
       this.#q('UPDATE account SET quota = ?').run(quota);
       const mailboxes: [string, SpecialUse | null][] = [['INBOX', null], ['Sent', '\\Sent'], ['Drafts', '\\Drafts'], ['Trash', '\\Trash'], ['Junk', '\\Junk'], ['Archive', '\\Archive']];
@@ -141,7 +142,7 @@ export class SqliteAccount implements Account {
       for (const p of parentNames(target)) if (!this.#findMailbox(p)) this.#createMailboxRow(tx, p, null);
       if (source === 'INBOX') return this.#renameInbox(tx, mb, target);
       const modseq = this.#modseq();
-      const family = this.#q("SELECT * FROM mailboxes WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '/' ORDER BY name").all(source, source, source) as unknown as MailboxRecord[];
+      const family = this.#q('SELECT * FROM mailboxes WHERE name = ? OR substr(name, 1, length(?)) = ? ORDER BY name').all(source, source + hierarchySeparator, source + hierarchySeparator) as unknown as MailboxRecord[];
       for (const m of family) {
         const newName = target + m.name.slice(source.length); // RFC 9051 §6.3.6: inferior names are renamed too
         if (m.name !== source && this.#findMailbox(newName)) throw new StoreError('ALREADYEXISTS', `mailbox ${newName} exists`);
@@ -357,7 +358,7 @@ export class SqliteAccount implements Account {
   }
 
   async setQuota(limit: number | null): Promise<void> {
-    if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) throw new StoreError('CANNOT', 'quota must be a non-negative integer');
+    checkQuota(limit);
     await this.#write(() => void this.#q('UPDATE account SET quota = ?').run(limit));
   }
 
@@ -514,6 +515,10 @@ export class SqliteAccount implements Account {
     if (orphans.length > 0) log.info({ account: this.name, count: orphans.length }, 'removing message files left by an unclean shutdown');
     await this.#files.remove(orphans.filter((id) => /^[0-9a-f]{16}$/.test(id)));
   }
+}
+
+function checkQuota(limit: number | null): void {
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) throw new StoreError('CANNOT', 'quota must be a non-negative integer of octets');
 }
 
 function status(mb: MailboxRecord): MailboxStatus {

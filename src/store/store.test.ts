@@ -22,6 +22,7 @@ test('accounts are created, listed and removed; names are checked', async () => 
       await store.createAccount('a');
       assert.deepEqual(await store.listAccounts(), ['a', 'b@example.org']);
       await assert.rejects(store.createAccount('a'), failsWith('ALREADYEXISTS'));
+      await assert.rejects(store.createAccount('c', { quota: -1 }), failsWith('CANNOT'));
       for (const bad of ['../x', '.hidden', 'a/b', '']) await assert.rejects(store.createAccount(bad), failsWith('BADNAME'));
       const b = await store.openAccount('b@example.org');
       assert.deepEqual(await b.quota(), { limit: 1000, used: 0 });
@@ -29,7 +30,7 @@ test('accounts are created, listed and removed; names are checked', async () => 
       await b.close();
       await store.removeAccount('b@example.org');
       assert.deepEqual(await store.listAccounts(), ['a']);
-      assert.deepEqual((await readdir(`${dataDir}/accounts`)).sort(), ['a']);
+      assert.deepEqual((await readdir(`${dataDir}/accounts`)).sort(), ['a'], 'nothing left of the removed or the refused account');
       await assert.rejects(store.openAccount('b@example.org'), failsWith('NONEXISTENT'));
       await assert.rejects(store.removeAccount('b@example.org'), failsWith('NONEXISTENT'));
     } finally {
