@@ -1,0 +1,211 @@
+// The command table: every `mailcove` subcommand, its options and its handler. Help
+// output and the README's CLI reference are generated from it.
+import { CommandError, UsageError, commandHelp, synopsis, type Command, type OptionSpec, type OptionValues } from './command.ts';
+import { version } from './version.ts';
+import { readNewPassword } from './password.ts';
+import { localserve, localserveDefaults } from './localserve.ts';
+import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
+import { openStore, verifyData } from '../store/index.ts';
+import { deriveCredentials, PasswordError } from '../sasl/index.ts';
+
+const configOption: Record<string, OptionSpec> = {
+  config: { type: 'string', valueName: 'PATH', description: 'mailcove.conf to use; domains.conf is read from the same directory (default: $MAILCOVE_CONFIG or config/mailcove.conf)' },
+  dir: { type: 'string', valueName: 'DIR', description: "a localserve directory instead of --config: uses DIR/config/mailcove.conf" },
+};
+
+/** The config file a command uses: --config, --dir (localserve), $MAILCOVE_CONFIG, or ./config/mailcove.conf. */
+export function configPath(o: OptionValues): string {
+  if (typeof o['config'] === 'string' && typeof o['dir'] === 'string') throw new UsageError('use --config or --dir, not both');
+  if (typeof o['config'] === 'string') return o['config'];
+  if (typeof o['dir'] === 'string') return `${o['dir']}/config/mailcove.conf`;
+  return process.env['MAILCOVE_CONFIG'] || 'config/mailcove.conf';
+}
+
+async function loadOrExplain(o: OptionValues): Promise<Config> {
+  const path = configPath(o);
+  try {
+    return await loadConfig(path);
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export const commands: Command[] = [
+  {
+    name: 'localserve',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Run a local mail server for development and testing: loopback only, no configuration needed.',
+    description: `Creates DIR (its config in DIR/config, its data in DIR/data) with the domain "localhost" and the account "mailcove" (address mailcove@localhost, password "mailcovemailcove"), then serves until SIGINT or SIGTERM. Services listen on IP at the base port plus: 25 SMTP, 587 submission, 465 submissions, 143 IMAP, 993 IMAPS, 80 HTTP, 443 HTTPS, 81 metrics. It sends no DNS queries and opens no outside connections unless --resolver is given.`,
+    options: {
+      dir: { type: 'string', valueName: 'DIR', default: localserveDefaults.dir, description: 'directory for config and data' },
+      ip: { type: 'string', valueName: 'IP', default: localserveDefaults.ip, description: 'address to listen on' },
+      'base-port': { type: 'string', valueName: 'N', default: String(localserveDefaults.basePort), description: 'ports are N plus the standard port of each service (N+25 for SMTP...)' },
+      resolver: { type: 'string', valueName: 'IP:PORT', description: 'DNS resolver for mail checks (default: none, the server stays hermetic)' },
+    },
+    run: async ({ options, stdout }) => {
+      const basePort = Number(options['base-port']);
+      if (!Number.isInteger(basePort) || basePort < 0 || basePort + 993 > 65535) throw new UsageError('--base-port must be a whole number from 0 to 64542');
+      await localserve({ dir: String(options['dir']), ip: String(options['ip']), basePort, resolver: typeof options['resolver'] === 'string' ? options['resolver'] : undefined, out: stdout });
+    },
+  },
+  {
+    name: 'config test',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Check mailcove.conf and domains.conf: syntax, types, unknown keys and references.',
+    options: { ...configOption },
+    run: async ({ options, stdout, stderr }) => {
+      const problems = await checkConfig(configPath(options));
+      if (problems.length === 0) {
+        stdout.write('config OK\n');
+        return 0;
+      }
+      for (const p of problems) stderr.write(formatProblem(p) + '\n');
+      return 1;
+    },
+  },
+  {
+    name: 'config describe',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Print annotated example mailcove.conf and domains.conf, generated from the schemas.',
+    options: {},
+    run: async ({ stdout }) => {
+      stdout.write(describeConfig());
+    },
+  },
+  {
+    name: 'config account add',
+    args: 'ACCOUNT ADDRESS',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: 'Add an account with one address to domains.conf and create its mailboxes; set a password with setaccountpassword.',
+    options: { ...configOption },
+    run: async ({ args, options, stdout }) => {
+      const [name, address] = args as [string, string];
+      const config = await loadOrExplain(options);
+      await addAccount(config, { name, address });
+      const store = await openStore(config.paths.dataDir);
+      try {
+        if (!(await store.listAccounts()).includes(name)) await store.createAccount(name);
+      } finally {
+        await store.close();
+      }
+      stdout.write(`account ${name} added with address ${address}\n`);
+    },
+  },
+  {
+    name: 'config account rm',
+    args: 'ACCOUNT',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "Remove an account from domains.conf and delete its messages and credentials.",
+    options: { ...configOption },
+    run: async ({ args, options, stdout }) => {
+      const [name] = args as [string];
+      const config = await loadOrExplain(options);
+      await removeAccount(config, name);
+      const store = await openStore(config.paths.dataDir);
+      try {
+        if ((await store.listAccounts()).includes(name)) await store.removeAccount(name);
+        await store.auth.removeCredentials(name);
+      } finally {
+        await store.close();
+      }
+      stdout.write(`account ${name} removed\n`);
+    },
+  },
+  {
+    name: 'config account list',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'List the accounts with their addresses.',
+    options: { ...configOption },
+    run: async ({ options, stdout }) => {
+      const config = await loadOrExplain(options);
+      for (const [name, acc] of Object.entries(config.domains.accounts)) stdout.write(`${name}\t${Object.keys(acc.destinations).join(' ')}\n`);
+    },
+  },
+  {
+    name: 'setaccountpassword',
+    args: 'ACCOUNT',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'Set the password of an account: prompted twice on a terminal, or the first line of standard input.',
+    description: 'Stores only derived credentials (scrypt hash, SCRAM-SHA-1/256 keys, CRAM-MD5 HMAC states), never the password. Works while the server runs.',
+    options: { ...configOption },
+    run: async ({ args, options, stdin, stderr, stdout }) => {
+      const [name] = args as [string];
+      const config = await loadOrExplain(options);
+      if (!config.domains.accounts[name]) throw new CommandError(`no account ${JSON.stringify(name)} in domains.conf`);
+      const password = await readNewPassword(stdin, stderr);
+      let creds;
+      try {
+        creds = await deriveCredentials(password);
+      } catch (e) {
+        if (e instanceof PasswordError) throw new CommandError(e.message);
+        throw e;
+      }
+      const store = await openStore(config.paths.dataDir);
+      try {
+        await store.auth.setCredentials(name, creds);
+      } finally {
+        await store.close();
+      }
+      stdout.write(`password of ${name} set\n`);
+    },
+  },
+  {
+    name: 'verifydata',
+    args: 'DATADIR',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'Check the data directory: counts, UIDs, MODSEQs, message files against their rows. Exit 1 on problems.',
+    description: 'Safe to run on a copy of the data directory (a backup); on a live one it reads a consistent snapshot of each database.',
+    options: {},
+    run: async ({ args, stdout, stderr }) => {
+      const report = await verifyData(args[0]!);
+      for (const p of report.problems) stderr.write(`${p}\n`);
+      stdout.write(`${report.accounts} accounts, ${report.messages} messages checked, ${report.problems.length} problems\n`);
+      return report.problems.length ? 1 : 0;
+    },
+  },
+  {
+    name: 'version',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Print the version.',
+    options: {},
+    run: async ({ stdout }) => {
+      stdout.write(`mailcove ${version()}\n`);
+    },
+  },
+  {
+    name: 'help',
+    args: '[COMMAND...]',
+    minArgs: 0,
+    maxArgs: 4,
+    summary: "Print help for all commands or one command; 'help --markdown' prints the README's CLI reference.",
+    options: { markdown: { type: 'boolean', description: 'print the CLI reference as Markdown' } },
+    run: async ({ args, options, stdout }) => {
+      if (options['markdown']) {
+        stdout.write(markdownReference());
+        return;
+      }
+      const c = commands.find((x) => x.name === args.join(' '));
+      if (args.length && !c) throw new UsageError(`no command ${JSON.stringify(args.join(' '))}`);
+      stdout.write(c ? commandHelp(c) : commands.map((x) => `${synopsis(x)}\n    ${x.summary}\n`).join(''));
+    },
+  },
+];
+
+/** The README's CLI section, generated from the table so that it cannot drift (test/readme.test.ts). */
+export function markdownReference(): string {
+  return commands.map((c) => `- \`${synopsis(c)}\`: ${c.summary}`).join('\n') + '\n';
+}

@@ -1,0 +1,85 @@
+// `mailcove localserve`: a complete server on loopback with no configuration, for local
+// development and for testing applications that send mail. Hermetic: no DNS queries
+// and no outside connections unless a resolver is given.
+import { mkdir } from 'node:fs/promises';
+import { localserveConfig, localserveOffsets } from '../config/index.ts';
+import { openStore } from '../store/index.ts';
+import { deriveCredentials } from '../sasl/index.ts';
+import { resolverFromConfig } from '../dns/index.ts';
+import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
+import { logger } from '../log/index.ts';
+import { version } from './version.ts';
+
+const log = logger('localserve');
+
+export const localserveDefaults = { dir: 'data/localserve', ip: '127.0.0.1', basePort: 1000 } as const;
+export const localserveAccount = { name: 'mailcove', address: 'mailcove@localhost', password: 'mailcovemailcove' } as const;
+
+/** Port offsets from the base port: the standard port of each service (issue 2). */
+export const localservePorts = localserveOffsets;
+
+export interface LocalserveOptions {
+  dir: string;
+  ip: string;
+  basePort: number;
+  resolver?: string | undefined;
+  out: NodeJS.WritableStream;
+  /** Resolves when the server should stop; default: SIGINT or SIGTERM. */
+  until?: Promise<void>;
+}
+
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (sig: string) => {
+      log.info({ signal: sig }, 'shutting down');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export async function localserve(o: LocalserveOptions): Promise<void> {
+  const until = o.until ?? signalled();
+  await mkdir(o.dir, { recursive: true });
+  const config = await localserveConfig({ dir: o.dir, ip: o.ip, basePort: o.basePort, resolver: o.resolver });
+  resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }); // hermetic unless asked: later services take it from here
+  const store = await openStore(config.paths.dataDir);
+  const metrics = await (async () => {
+    try {
+      const m = await startMetricsListener(o.ip, o.basePort + localservePorts.metrics);
+      collectProcessMetrics();
+      return m;
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  })();
+  try {
+    if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
+    if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
+    const p = (n: number) => o.basePort + n;
+    o.out.write(
+      [
+        `mailcove ${version()} localserve`,
+        `config:   ${config.paths.static} and ${config.paths.domains}`,
+        `data:     ${config.paths.dataDir}`,
+        `account:  ${localserveAccount.name}, address ${localserveAccount.address} (sub-addresses such as mailcove+tag@localhost too), password ${localserveAccount.password}`,
+        `dns:      ${o.resolver ? `resolver ${o.resolver}` : 'none (hermetic: checks that need DNS record none/temperror)'}`,
+        'serving:',
+        `  metrics      http://${o.ip}:${metrics.port}/metrics`,
+        'coming with later issues (ports reserved):',
+        `  smtp ${p(localservePorts.smtp)}, submission ${p(localservePorts.submission)}, submissions ${p(localservePorts.submissions)}, imap ${p(localservePorts.imap)}, imaps ${p(localservePorts.imaps)}, http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
+        'ready; stop with ctrl-c (SIGINT) or SIGTERM',
+        '',
+      ].join('\n'),
+    );
+    await until;
+  } finally {
+    await metrics.close();
+    await store.close();
+    o.out.write('stopped\n');
+  }
+}

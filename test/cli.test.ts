@@ -1,0 +1,122 @@
+// The `mailcove` command line, run as a user runs it: bin/mailcove in a child process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commands } from '../src/cli/commands.ts';
+import { localservePorts } from '../src/cli/localserve.ts';
+import { freeBasePort } from './ports.ts';
+
+const bin = fileURLToPath(new URL('../bin/mailcove', import.meta.url));
+
+function mailcove(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(bin, args, { input, encoding: 'utf8', env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('every command documents itself with --help', () => {
+  for (const c of commands) {
+    const r = mailcove([...c.name.split(' '), '--help']);
+    assert.equal(r.status, 0, c.name);
+    assert.match(r.stdout, new RegExp(`^usage: mailcove ${c.name}`), c.name);
+    for (const o of Object.keys(c.options)) assert.match(r.stdout, new RegExp(`--${o}`), `${c.name} documents --${o}`);
+  }
+  const all = mailcove(['--help']);
+  assert.equal(all.status, 0);
+  for (const c of commands) assert.ok(all.stdout.includes(c.name), c.name);
+});
+
+test('unknown commands and bad options are usage errors (exit 2)', () => {
+  assert.equal(mailcove(['frobnicate']).status, 2);
+  const r = mailcove(['localserve', '--bogus']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /bogus/);
+  assert.equal(mailcove(['verifydata']).status, 2);
+});
+
+test('version prints the package version', async () => {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const r = mailcove(['version']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, new RegExp(`^mailcove ${pkg.version.replaceAll('.', '\\.')}`));
+});
+
+test('localserve creates its account, serves metrics and shuts down cleanly on SIGTERM', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailcove-ls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const base = await freeBasePort([localservePorts.metrics]);
+  const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /ready/, `localserve did not start: ${err}`);
+  assert.match(out, /mailcove@localhost/);
+  assert.match(out, /password mailcovemailcove/);
+
+  const res = await fetch(`http://127.0.0.1:${base + localservePorts.metrics}/metrics`);
+  assert.equal(res.status, 200);
+  const body = await res.text();
+  assert.match(body, /mailcove_uncaught_errors_total\{protocol="smtp"\} 0/);
+  assert.match(body, /mailcove_process_resident_memory_bytes/);
+
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, err);
+  assert.match(out, /stopped/);
+
+  // The account and its credentials are on disk; the data verifies.
+  const list = mailcove(['config', 'account', 'list', '--dir', dir]);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /^mailcove\tmailcove@localhost$/m);
+  const v = mailcove(['verifydata', join(dir, 'data')]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout, /1 accounts/);
+});
+
+test('config account add/list/rm and setaccountpassword work on a config directory', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailcove-cfg-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Start from the localserve layout: it writes a valid config.
+  const base = await freeBasePort([localservePorts.metrics]);
+  const ls = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
+  let out = '';
+  ls.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => ls.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ls.kill('SIGTERM');
+  assert.equal(await exited, 0);
+
+  const cfg = join(dir, 'config', 'mailcove.conf');
+  assert.equal(mailcove(['config', 'test', '--config', cfg]).status, 0);
+
+  const add = mailcove(['config', 'account', 'add', '--config', cfg, 'alice', 'alice@localhost']);
+  assert.equal(add.status, 0, add.stderr);
+  assert.match(mailcove(['config', 'account', 'list', '--config', cfg]).stdout, /^alice\talice@localhost$/m);
+
+  const dup = mailcove(['config', 'account', 'add', '--config', cfg, 'bob', 'alice@localhost']);
+  assert.equal(dup.status, 1, 'an address belongs to one account');
+
+  const pw = mailcove(['setaccountpassword', '--config', cfg, 'alice'], 'secret alice password\n');
+  assert.equal(pw.status, 0, pw.stderr);
+  const nobody = mailcove(['setaccountpassword', '--config', cfg, 'nobody'], 'x\n');
+  assert.equal(nobody.status, 1);
+
+  const rmr = mailcove(['config', 'account', 'rm', '--config', cfg, 'alice']);
+  assert.equal(rmr.status, 0, rmr.stderr);
+  assert.doesNotMatch(mailcove(['config', 'account', 'list', '--config', cfg]).stdout, /alice/);
+  assert.equal(mailcove(['verifydata', join(dir, 'data')]).status, 0);
+
+  // A broken domains.conf: config test names file, line and key, and exits 1.
+  const domains = join(dir, 'config', 'domains.conf');
+  await writeFile(domains, (await readFile(domains, 'utf8')) + '\nbogusKey: 1\n');
+  const bad = mailcove(['config', 'test', '--config', cfg]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /domains\.conf:\d+.*bogusKey/);
+});
