@@ -2,7 +2,7 @@
 // development and for testing applications that send mail. Hermetic: no DNS queries
 // and no outside connections unless a resolver is given.
 import { mkdir } from 'node:fs/promises';
-import { localserveConfig, localserveOffsets } from '../config/index.ts';
+import { localserveConfig, localserveOffsets, watchDomains } from '../config/index.ts';
 import { openStore } from '../store/index.ts';
 import { deriveCredentials } from '../sasl/index.ts';
 import { resolverFromConfig } from '../dns/index.ts';
@@ -47,12 +47,15 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
   const config = await localserveConfig({ dir: o.dir, ip: o.ip, basePort: o.basePort, resolver: o.resolver });
   resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }); // hermetic unless asked: later services take it from here
   const store = await openStore(config.paths.dataDir);
+  // domains.conf is live: edits (by hand or `mailcove config account add --dir`) apply without a restart.
+  const domains = watchDomains(config, (d) => log.info({ accounts: Object.keys(d.accounts).length }, 'domains.conf reloaded'));
   const metrics = await (async () => {
     try {
       const m = await startMetricsListener(o.ip, o.basePort + localservePorts.metrics);
       collectProcessMetrics();
       return m;
     } catch (e) {
+      domains.close();
       await store.close();
       throw e;
     }
@@ -78,6 +81,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
     );
     await until;
   } finally {
+    domains.close();
     await metrics.close();
     await store.close();
     o.out.write('stopped\n');
