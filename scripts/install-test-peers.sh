@@ -6,6 +6,9 @@ set -euo pipefail
 
 # One package per line; later issues append what their tests need.
 packages=(
+  nsd        # DNS: authoritative server for the signed test zones (test/dns-unbound.test.ts)
+  unbound    # DNS: validating recursive resolver that sets the AD bit
+  ldnsutils  # DNS: ldns-keygen and ldns-signzone to sign the test zones at test time
 )
 
 missing=()
