@@ -152,7 +152,7 @@ class AddressParser {
       this.pos++;
       const host = this.domain();
       this.peek(); // take in a trailing comment
-      this.out.push(makeAddress(name ?? this.comment, null, local, host));
+      this.mailbox(name ?? this.comment, null, local, host);
     } else if (words.length > 0) {
       this.peek();
       this.out.push(makeAddress(this.comment, null, joinDotted(words), '')); // no domain: a bare local part or name
@@ -182,7 +182,13 @@ class AddressParser {
     // Anything left before ">" is damage; skip it, but not past an address separator.
     for (let t = this.peek(); t && !isSpecial(t, '>') && !isSpecial(t, ',') && !isSpecial(t, ';'); t = this.peek()) this.pos++;
     if (isSpecial(this.peek(), '>')) this.pos++;
-    this.out.push(makeAddress(name, route.length > 0 ? route.join(',') : null, local, host));
+    this.mailbox(name, route.length > 0 ? route.join(',') : null, local, host);
+  }
+
+  /** Adds a mailbox, unless it is pure noise (no name, route, local part or domain: a stray "<>" or "@"). */
+  private mailbox(name: string | null, adl: string | null, local: string, host: string): void {
+    if (name === null && adl === null && local === '' && host === '') return;
+    this.out.push(makeAddress(name, adl, local, host));
   }
 
   /** A domain: dot-atom or literal; a word after whitespace without a "." starts the next address (missing comma). */

@@ -37,7 +37,7 @@ export function htmlToText(html: string): string {
     .replace(/<(head|style|script|title)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, '')
     .replace(/<(?:br|\/p|\/div|\/tr|\/li|\/h[1-6]|\/blockquote|p|div|tr|li)\b[^>]*>/gi, '\n')
     .replace(/<\/?[a-zA-Z!?][^>]*(?:>|$)/g, '')
-    .replace(/&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});?/g, (whole, body: string) => decodeEntity(whole, body));
+    .replace(/&(#[0-9]{1,10}|#[xX][0-9a-fA-F]{1,8}|[a-zA-Z]{2,8});?/g, (whole, body: string) => decodeEntity(whole, body));
 }
 
 /**
