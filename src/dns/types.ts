@@ -84,6 +84,8 @@ export class DnsError extends Error {
   readonly kind: DnsErrorKind;
   readonly qname: string;
   readonly qtype: string;
+  /** For nxdomain from a server: seconds it may be cached (RFC 2308 §5), when an SOA said so. */
+  negativeTtl?: number;
   constructor(kind: DnsErrorKind, qname: string, qtype: string, detail?: string) {
     super(`dns ${qtype} ${qname}: ${kind}${detail ? `: ${detail}` : ''}`);
     this.name = 'DnsError';
