@@ -55,7 +55,10 @@ export function exchangeUdp(server: Server, query: Buffer, q: Question, timeoutM
   return new Promise((resolve) => {
     const sock = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
     let garbage: string | undefined;
+    let settled = false;
     const done = (r: Exchange): void => {
+      if (settled) return; // a second matching datagram in the same tick must not close twice
+      settled = true;
       clearTimeout(timer);
       sock.removeAllListeners('message');
       sock.close();
