@@ -1,12 +1,12 @@
-// Placeholder surface until the MIME index lands (see issue 2): the store calls this at
-// delivery to index a message file.
-import { stat } from 'node:fs/promises';
-
-/** JSON-serialisable index of a message: the MIME part tree with byte offsets. */
-export interface MessageIndex {
-  size: number;
-}
-
-export async function indexMessageFile(path: string): Promise<MessageIndex> {
-  return { size: (await stat(path)).size };
-}
+// The MIME index: the byte-exact part tree stored with each message at delivery, header
+// and address parsing for ENVELOPE, decoding helpers for BODY/BINARY/SEARCH, and previews.
+export type { MessageIndex, MimeDefect, MimeParam, MimePart } from './types.ts';
+export { MimeIndexer, indexMessageFile, mimeLimits, parseMessage } from './indexer.ts';
+export { parseStructuredValue, type StructuredValue } from './params.ts';
+export { decodeEncodedWords, headerValue, headerValues, parseHeader, unfold, type HeaderField } from './header.ts';
+export { parseAddressList, type Address } from './address.ts';
+export { parseEnvelope, type Envelope } from './envelope.ts';
+export { decodeBase64, decodeCharset, decodeQuotedPrintable, decodeTransfer, decodeUtf8OrLegacy, isKnownCharset } from './decode.ts';
+export { htmlToText, PREVIEW_MAX_CHARS, previewText, type PreviewSource } from './preview.ts';
+export { preview, previewPart } from './messagepreview.ts';
+export { decodePartBody, decodePartText, partParam } from './partbody.ts';

@@ -166,7 +166,7 @@ describe('malformed input gives a best-effort tree', () => {
     const ix = parseMessage(m);
     const p = at(ix, 0);
     assert.deepEqual(p.defects, ['header-unterminated']);
-    assert.equal(header(m, p), 'Content-Type: text/plain\r\n');
+    assert.equal(header(m, p), 'Content-Type: text/plain', 'the CRLF before the delimiter belongs to it');
     assert.deepEqual([p.size, p.lines], [0, 0]);
     const only = parseMessage(Buffer.from('Subject: only\r\nFrom: a@b'));
     assert.deepEqual([only.root.bodyStart, only.root.end, only.root.defects], [24, 24, ['header-unterminated']]);

@@ -225,8 +225,8 @@ export class MimeIndexer {
     const lastIsLF = end === this.#prevStart; // previous line empty: the body ends just after an LF
     while (this.#stack.length - 1 > k) {
       const q = this.#top();
-      if (q.inHeader) this.#finishHeaderAt(q, start);
-      else this.#close(this.#stack.pop()!, Math.max(end, q.node.bodyStart), lfAtEnd, lastIsLF);
+      if (q.inHeader) this.#finishHeaderAt(q, end); // the CRLF belongs to the delimiter
+      else this.#close(this.#stack.pop()!, end, lfAtEnd, lastIsLF);
     }
     if (close) {
       mp.closed = true;
@@ -259,7 +259,14 @@ export class MimeIndexer {
 
   #close(q: OpenPart, end: number, lfAtEnd: number, lastIsLF: boolean): void {
     const n = q.node;
-    n.end = end;
+    if (end < n.headerStart) return collapse(n, end); // "--b CRLF --b": an empty part squeezed between delimiters
+    // RFC 2046 §5.1.1: in "H: v CRLF CRLF --b" the second CRLF is the delimiter's, so the
+    // part has no body and its header block ends before it.
+    n.bodyStart = Math.max(n.headerStart, Math.min(n.bodyStart, end));
+    n.end = Math.max(end, n.bodyStart);
+    end = n.end;
+    const inner = n.children[0];
+    if (n.type === 'message' && inner && inner.headerStart > n.bodyStart) collapse(inner, n.bodyStart); // the body was given back to the delimiter
     n.size = end - n.bodyStart;
     n.lines = n.size === 0 ? 0 : Math.max(0, lfAtEnd - q.bodyLF) + (lastIsLF ? 0 : 1);
     if (q.delimiter) {
@@ -282,6 +289,13 @@ export class MimeIndexer {
     }
     return { version: 1, size, root: this.#root, parts: this.#parts };
   }
+}
+
+/** Moves an empty subtree to offset `at`: it lay only in bytes that turned out to be a delimiter's CRLF. */
+function collapse(p: MimePart, at: number): void {
+  p.headerStart = p.bodyStart = p.end = at;
+  p.size = p.lines = 0;
+  for (const c of p.children) collapse(c, at);
 }
 
 /** Fills a node's MIME fields from its header block (RFC 2045, RFC 2183). */
