@@ -257,3 +257,19 @@ describe('streaming', () => {
     }
   });
 });
+
+describe('envelope of a corpus message with encoded words in several charsets', () => {
+  it('GB2312, KOI8-R, ISO-2022-JP, ISO-8859-1, windows-1252 and GBK words decode for display, stay raw for IMAP', () => {
+    const m = load('charsets.eml');
+    const ix = parseMessage(m);
+    const e = parseEnvelope(m.subarray(ix.root.headerStart, ix.root.bodyStart));
+    assert.equal(e.subjectText, '“smart” – quotes € / 中文附件');
+    assert.equal(e.subject, '=?windows-1252?Q?=93smart=94_=96_quotes_=80?= / =?GBK?B?1tDOxLi9vP4=?=');
+    assert.equal(e.from?.[0]?.nameText, '你好，世界');
+    assert.deepEqual(e.to?.map((a) => a.nameText), ['Привет мир', '日本']);
+    assert.equal(e.cc?.[0]?.nameText, 'Grüße aus Köln');
+    assert.equal(e.cc?.[0]?.name, '=?ISO-8859-1?B?R3L832UgYXVzIEv2bG4=?=');
+    assert.deepEqual([e.to?.[1]?.mailbox, e.to?.[1]?.host], ['taro', 'example.jp']);
+    assert.equal(body(m, ix.root), 'body\r\n');
+  });
+});
