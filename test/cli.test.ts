@@ -17,6 +17,21 @@ function mailcove(args: string[], input?: string): { status: number | null; stdo
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Starts `mailcove localserve` on DIR and waits for it to say it is ready. */
+async function startLocalserve(dir: string): Promise<{ base: number; out: () => string; err: () => string; stop: () => Promise<number | null> }> {
+  const base = await freeBasePort([localservePorts.metrics]);
+  const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /ready/, `localserve did not start: ${err}`);
+  return { base, out: () => out, err: () => err, stop: () => { child.kill('SIGTERM'); return exited; } };
+}
+
 test('every command documents itself with --help', () => {
   for (const c of commands) {
     const r = mailcove([...c.name.split(' '), '--help']);
@@ -47,16 +62,9 @@ test('version prints the package version', async () => {
 test('localserve creates its account, serves metrics and shuts down cleanly on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mailcove-ls-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const base = await freeBasePort([localservePorts.metrics]);
-  const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.match(out, /ready/, `localserve did not start: ${err}`);
+  const ls = await startLocalserve(dir);
+  const base = ls.base;
+  const out = ls.out();
   assert.match(out, /mailcove@localhost/);
   assert.match(out, /password mailcovemailcove/);
 
@@ -66,9 +74,8 @@ test('localserve creates its account, serves metrics and shuts down cleanly on S
   assert.match(body, /mailcove_uncaught_errors_total\{protocol="smtp"\} 0/);
   assert.match(body, /mailcove_process_resident_memory_bytes/);
 
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, err);
-  assert.match(out, /stopped/);
+  assert.equal(await ls.stop(), 0, ls.err());
+  assert.match(ls.out(), /stopped/);
 
   // The account and its credentials are on disk; the data verifies.
   const list = mailcove(['config', 'account', 'list', '--dir', dir]);
@@ -83,15 +90,7 @@ test('config account add/list/rm and setaccountpassword work on a config directo
   const dir = await mkdtemp(join(tmpdir(), 'mailcove-cfg-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   // Start from the localserve layout: it writes a valid config.
-  const base = await freeBasePort([localservePorts.metrics]);
-  const ls = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
-  let out = '';
-  ls.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => ls.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  ls.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await (await startLocalserve(dir)).stop(), 0);
 
   const cfg = join(dir, 'config', 'mailcove.conf');
   assert.equal(mailcove(['config', 'test', '--config', cfg]).status, 0);
