@@ -117,15 +117,16 @@ export class DynamicConfig {
       return;
     }
     reloads.inc({ result: 'ok' });
-    log.info({ path: this.path }, 'domains.conf reloaded');
-    this.#set(r.value);
+    // The first check after start finds the loaded version again: only real changes are news.
+    if (this.#set(r.value)) log.info({ path: this.path }, 'domains.conf reloaded');
   }
 
-  #set(domains: DomainsConfig): void {
+  /** Puts a validated version in force; true when it differs from the previous one. */
+  #set(domains: DomainsConfig): boolean {
     this.#problems = [];
     const same = JSON.stringify(domains) === JSON.stringify(this.#current); // e.g. a comment edit
     this.#current = domains;
-    if (same) return;
+    if (same) return false;
     for (const fn of this.#listeners) {
       try {
         fn(domains);
@@ -133,6 +134,7 @@ export class DynamicConfig {
         log.error({ err }, 'domains.conf change listener failed');
       }
     }
+    return true;
   }
 }
 
