@@ -5,7 +5,7 @@ import { version } from './version.ts';
 import { readNewPassword } from './password.ts';
 import { localserve, localserveDefaults } from './localserve.ts';
 import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
-import { openStore, verifyData } from '../store/index.ts';
+import { openStore, verifyData, type Store } from '../store/index.ts';
 import { deriveCredentials, PasswordError } from '../sasl/index.ts';
 
 const configOption: Record<string, OptionSpec> = {
@@ -27,6 +27,16 @@ async function loadOrExplain(o: OptionValues): Promise<Config> {
     return await loadConfig(path);
   } catch (e) {
     throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Runs fn with the store of the config's data directory open, and closes it. */
+async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.paths.dataDir);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
 }
 
@@ -89,12 +99,9 @@ export const commands: Command[] = [
       const [name, address] = args as [string, string];
       const config = await loadOrExplain(options);
       await addAccount(config, { name, address });
-      const store = await openStore(config.paths.dataDir);
-      try {
+      await withStore(config, async (store) => {
         if (!(await store.listAccounts()).includes(name)) await store.createAccount(name);
-      } finally {
-        await store.close();
-      }
+      });
       stdout.write(`account ${name} added with address ${address}\n`);
     },
   },
@@ -109,13 +116,10 @@ export const commands: Command[] = [
       const [name] = args as [string];
       const config = await loadOrExplain(options);
       await removeAccount(config, name);
-      const store = await openStore(config.paths.dataDir);
-      try {
+      await withStore(config, async (store) => {
         if ((await store.listAccounts()).includes(name)) await store.removeAccount(name);
         await store.auth.removeCredentials(name);
-      } finally {
-        await store.close();
-      }
+      });
       stdout.write(`account ${name} removed\n`);
     },
   },
@@ -151,12 +155,7 @@ export const commands: Command[] = [
         if (e instanceof PasswordError) throw new CommandError(e.message);
         throw e;
       }
-      const store = await openStore(config.paths.dataDir);
-      try {
-        await store.auth.setCredentials(name, creds);
-      } finally {
-        await store.close();
-      }
+      await withStore(config, (store) => store.auth.setCredentials(name, creds));
       stdout.write(`password of ${name} set\n`);
     },
   },
