@@ -73,20 +73,54 @@ const authSchema = `
 CREATE TABLE credentials (account TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+// The outbound queue (queue.ts) and the submission history behind the per-account limits.
+const queueSchema = `
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,          -- sending account; '' for mail not from a local account
+  mail_from TEXT NOT NULL,        -- RFC 5321 reverse-path, '' for the null path
+  smtputf8 INTEGER NOT NULL,      -- RFC 6531: the message needs SMTPUTF8 on delivery
+  body TEXT NOT NULL,             -- RFC 6152/3030: 7BIT, 8BITMIME or BINARYMIME
+  envid TEXT,                     -- RFC 3461 §4.4
+  ret TEXT,                       -- RFC 3461 §4.3: FULL or HDRS
+  require_tls INTEGER,            -- RFC 8689: 1 REQUIRETLS, 0 'TLS-Required: No', NULL neither
+  file TEXT NOT NULL,             -- message file id
+  size INTEGER NOT NULL,
+  received INTEGER NOT NULL,      -- ms since epoch
+  extra TEXT NOT NULL             -- JSON: X-Mailcove-Extra-* values for webhooks
+);
+CREATE TABLE recipients (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id INTEGER NOT NULL REFERENCES messages(id),
+  address TEXT NOT NULL,
+  domain TEXT NOT NULL,           -- ASCII (A-label) domain: the delivery unit
+  notify TEXT,                    -- RFC 3461 §4.1: NEVER or a comma list
+  orcpt TEXT,                     -- RFC 3461 §4.2: addr-type;address
+  next_attempt INTEGER NOT NULL,  -- ms since epoch; RFC 4865 FUTURERELEASE sets the first
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX recipients_next ON recipients (next_attempt);
+CREATE INDEX recipients_message ON recipients (message_id);
+CREATE TABLE submissions (account TEXT NOT NULL, time INTEGER NOT NULL, recipients INTEGER NOT NULL);
+CREATE INDEX submissions_account ON submissions (account, time);
+CREATE TABLE recipient_history (account TEXT NOT NULL, address TEXT NOT NULL, first_sent INTEGER NOT NULL, PRIMARY KEY (account, address)) WITHOUT ROWID;
+`;
+
 /**
  * Opens a database for the group-commit scheme (groupcommit.ts): WAL with
  * synchronous=NORMAL, so a commit writes WAL frames without fsync and the caller fsyncs
  * the WAL asynchronously. Automatic checkpoints (which fsync on this thread) are moved
  * to the checkpoint worker; the high automatic limit is only a safety net.
  */
-export function openDatabase(path: string, kind: 'account' | 'auth'): DatabaseSync {
+export function openDatabase(path: string, kind: 'account' | 'auth' | 'queue'): DatabaseSync {
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000;');
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (version === 0) {
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(kind === 'account' ? accountSchema : authSchema);
+      db.exec(kind === 'account' ? accountSchema : kind === 'auth' ? authSchema : queueSchema);
       db.exec(`PRAGMA user_version = ${accountSchemaVersion}`);
       db.exec('COMMIT');
     } catch (e) {

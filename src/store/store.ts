@@ -11,7 +11,8 @@ import { StoreError } from './errors.ts';
 import { GroupCommit, fsyncDir } from './groupcommit.ts';
 import { checkAccountName } from './names.ts';
 import { openDatabase } from './schema.ts';
-import type { Account, AuthStore, Store } from './types.ts';
+import type { Account, AuthStore, QueueStore, Store } from './types.ts';
+import { SqliteQueue } from './queue.ts';
 import { verifyAccountDir } from './verify.ts';
 
 const log = logger('store');
@@ -47,6 +48,8 @@ class SqliteAuth implements AuthStore {
 
 class SqliteStore implements Store {
   readonly auth: AuthStore;
+  readonly queue: QueueStore;
+  readonly #queue: SqliteQueue;
   readonly #accountsDir: string;
   readonly #authDb: DatabaseSync;
   readonly #authCommit: GroupCommit;
@@ -54,7 +57,8 @@ class SqliteStore implements Store {
   readonly #open = new Map<string, OpenAccount>();
   #closed = false;
 
-  constructor(dataDir: string, authDb: DatabaseSync, authCommit: GroupCommit, checkpointer: Checkpointer) {
+  constructor(dataDir: string, authDb: DatabaseSync, authCommit: GroupCommit, checkpointer: Checkpointer, queue: SqliteQueue) {
+    this.queue = this.#queue = queue;
     this.#accountsDir = `${dataDir}/accounts`;
     this.#authDb = authDb;
     this.#authCommit = authCommit;
@@ -135,6 +139,7 @@ class SqliteStore implements Store {
     const open = [...this.#open.values()];
     this.#open.clear();
     const results = await Promise.allSettled(open.map(async (e) => closeAndVerify(await e.account)));
+    await this.#queue.close();
     await this.#authCommit.close();
     await this.#checkpointer.release(this.#authDb.location() ?? '');
     this.#authDb.close();
@@ -181,7 +186,16 @@ export async function openStore(dataDir: string): Promise<Store> {
     await checkpointer.close();
     throw e;
   }
-  return new SqliteStore(dataDir, authDb, authCommit, checkpointer);
+  let queue: SqliteQueue;
+  try {
+    queue = await SqliteQueue.open(dataDir, checkpointer);
+  } catch (e) {
+    await authCommit.close();
+    authDb.close();
+    await checkpointer.close();
+    throw e;
+  }
+  return new SqliteStore(dataDir, authDb, authCommit, checkpointer, queue);
 }
 
 function exists(path: string): Promise<boolean> {

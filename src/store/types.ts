@@ -167,8 +167,45 @@ export interface AuthStore {
   removeCredentials(account: string): Promise<void>;
 }
 
+/** A message for the outbound queue: what SMTP accepted, with its envelope (RFC 5321, RFC 3461 DSN parameters). */
+export interface QueueInput {
+  account: string; // sending account; '' when not from a local account
+  mailFrom: string; // '' for the null reverse-path
+  smtputf8: boolean; // RFC 6531
+  body: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  envid?: string; // RFC 3461 §4.4
+  ret?: 'FULL' | 'HDRS'; // RFC 3461 §4.3
+  requireTLS: boolean | null; // RFC 8689: true REQUIRETLS, false 'TLS-Required: No', null neither
+  recipients: Array<{ address: string; domain: string; notify?: string; orcpt?: string }>; // domain: A-label
+  spoolPath: string; // complete message file; linked into the queue (the caller removes the spool)
+  nextAttempt: Date; // first delivery attempt (RFC 4865 FUTURERELEASE; now otherwise)
+  extra: Record<string, string>; // X-Mailcove-Extra-* headers, for webhooks
+}
+export interface QueuedRecipient { id: number; address: string; domain: string; notify?: string; orcpt?: string; nextAttempt: Date; attempts: number; lastError?: string }
+export interface QueuedMessage extends Omit<QueueInput, 'spoolPath' | 'recipients' | 'nextAttempt'> {
+  id: number;
+  size: number;
+  received: Date;
+  recipients: QueuedRecipient[];
+}
+/** An account's submissions over the last 24 hours, for the per-account limits. */
+export interface SubmissionCounts {
+  messages: number;
+  firstTimeRecipients: number; // recipients first sent to in the last 24 hours
+  newRecipients: string[]; // of the given recipients, those never sent to before
+}
+export interface QueueStore {
+  /** Adds a message durably (file fsynced, rows committed) and records the submission for the account's limits. */
+  add(input: QueueInput): Promise<QueuedMessage>;
+  get(id: number): Promise<QueuedMessage | undefined>;
+  list(): Promise<QueuedMessage[]>;
+  openMessage(id: number): Promise<Readable>;
+  submissionCounts(account: string, recipients: readonly string[], now?: number): Promise<SubmissionCounts>;
+}
+
 export interface Store {
   readonly auth: AuthStore;
+  readonly queue: QueueStore;
   listAccounts(): Promise<string[]>;
   createAccount(name: string, options?: { quota?: number }): Promise<void>;
   removeAccount(name: string): Promise<void>;
