@@ -10,3 +10,4 @@ export { decodeBase64, decodeCharset, decodeQuotedPrintable, decodeTransfer, dec
 export { htmlToText, PREVIEW_MAX_CHARS, previewText, type PreviewSource } from './preview.ts';
 export { preview, previewPart } from './messagepreview.ts';
 export { decodePartBody, decodePartText, partParam } from './partbody.ts';
+export { formatDate } from './date.ts';
