@@ -7,5 +7,5 @@ export { StoreError, isStoreError, storeErrorCodes, type StoreErrorCode } from '
 export { hierarchySeparator, specialUses, systemFlags } from './types.ts';
 export type {
   Account, Added, AppendInput, AuthStore, ByteRange, ChangeEvent, ChangeFeed, ChangeListener, DeliverInput, FlagChange, FlagResult, FlagsUpdated,
-  MailboxInfo, MailboxStatus, MessageAttributes, MessageQuery, MessageRow, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, SubmissionCounts, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
+  MailboxInfo, MailboxStatus, MessageAttributes, MessageQuery, MessageRow, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, SubmissionCounts, TlsPublicKey, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
 } from './types.ts';

@@ -2,6 +2,7 @@
 // by triggers, so that no code path can change messages without changing the counts in
 // the same transaction.
 import { DatabaseSync } from 'node:sqlite';
+import { tlsPublicKeysSchema } from './tlspubkeys.ts';
 
 export const accountSchemaVersion = 1;
 
@@ -128,5 +129,6 @@ export function openDatabase(path: string, kind: 'account' | 'auth' | 'queue'): 
       throw e;
     }
   }
+  if (kind === 'auth') db.exec(tlsPublicKeysSchema); // IF NOT EXISTS: also for auth.db files made before the table
   return db;
 }

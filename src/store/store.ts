@@ -11,8 +11,9 @@ import { StoreError } from './errors.ts';
 import { GroupCommit, fsyncDir } from './groupcommit.ts';
 import { checkAccountName } from './names.ts';
 import { openDatabase } from './schema.ts';
-import type { Account, AuthStore, QueueStore, Store } from './types.ts';
+import type { Account, AuthStore, QueueStore, Store, TlsPublicKey } from './types.ts';
 import { SqliteQueue } from './queue.ts';
+import { TlsPublicKeys } from './tlspubkeys.ts';
 import { verifyAccountDir } from './verify.ts';
 
 const log = logger('store');
@@ -25,10 +26,12 @@ interface OpenAccount {
 class SqliteAuth implements AuthStore {
   readonly #db: DatabaseSync;
   readonly #commit: GroupCommit;
+  readonly #tlsPublicKeys: TlsPublicKeys;
 
   constructor(db: DatabaseSync, commit: GroupCommit) {
     this.#db = db;
     this.#commit = commit;
+    this.#tlsPublicKeys = new TlsPublicKeys(db, commit);
   }
 
   async setCredentials(account: string, credentials: object): Promise<void> {
@@ -44,6 +47,11 @@ class SqliteAuth implements AuthStore {
   async removeCredentials(account: string): Promise<void> {
     await this.#commit.write(() => void this.#db.prepare('DELETE FROM credentials WHERE account = ?').run(account));
   }
+
+  addTlsPublicKey(k: TlsPublicKey): Promise<void> { return this.#tlsPublicKeys.add(k); }
+  getTlsPublicKey(fingerprint: string): Promise<TlsPublicKey | undefined> { return this.#tlsPublicKeys.get(fingerprint); }
+  listTlsPublicKeys(account?: string): Promise<TlsPublicKey[]> { return this.#tlsPublicKeys.list(account); }
+  removeTlsPublicKey(fingerprint: string): Promise<void> { return this.#tlsPublicKeys.remove(fingerprint); }
 }
 
 class SqliteStore implements Store {

@@ -161,10 +161,28 @@ export interface Account {
   close(): Promise<void>;
 }
 
+/** A TLS client public key that logs in to an account (SASL EXTERNAL, RFC 4422 Appendix A). */
+export interface TlsPublicKey {
+  fingerprint: string; // base64url(SHA-256(SubjectPublicKeyInfo DER)); unique
+  name: string; // for people, e.g. "laptop"
+  account: string;
+  loginAddress: string; // address of the account that the key logs in as
+  noIMAPPreauth: boolean; // true: IMAP over implicit TLS does not answer PREAUTH for this key
+  certDER: string; // base64 of the certificate it came from
+  created: string; // ISO 8601
+}
+
 export interface AuthStore {
   setCredentials(account: string, credentials: object): Promise<void>;
   getCredentials(account: string): Promise<unknown>;
   removeCredentials(account: string): Promise<void>;
+  /** Throws StoreError ALREADYEXISTS when the fingerprint is registered. */
+  addTlsPublicKey(k: TlsPublicKey): Promise<void>;
+  getTlsPublicKey(fingerprint: string): Promise<TlsPublicKey | undefined>;
+  /** All keys, or the account's; ordered by account and creation. */
+  listTlsPublicKeys(account?: string): Promise<TlsPublicKey[]>;
+  /** Throws StoreError NONEXISTENT when absent. */
+  removeTlsPublicKey(fingerprint: string): Promise<void>;
 }
 
 /** A message for the outbound queue: what SMTP accepted, with its envelope (RFC 5321, RFC 3461 DSN parameters). */
