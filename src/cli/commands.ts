@@ -7,6 +7,7 @@ import { localserve, localserveDefaults } from './localserve.ts';
 import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
 import { openStore, verifyData, type Store } from '../store/index.ts';
 import { deriveCredentials, PasswordError } from '../sasl/index.ts';
+import { accountOfLogin, addTlsPublicKey, formatTlsPublicKeys, generateTlsPublicKey, readCertificate } from './tlspubkey.ts';
 
 const configOption: Record<string, OptionSpec> = {
   config: { type: 'string', valueName: 'PATH', description: 'mailcove.conf to use; domains.conf is read from the same directory (default: $MAILCOVE_CONFIG or config/mailcove.conf)' },
@@ -38,6 +39,15 @@ async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): P
   } finally {
     await store.close();
   }
+}
+
+const tlsPubKeyOptions: Record<string, OptionSpec> = {
+  name: { type: 'string', valueName: 'NAME', description: "a name for the key, e.g. the device (default: the certificate's CN)" },
+  'no-imap-preauth': { type: 'boolean', description: 'IMAP over implicit TLS with this key does not log in at once (no PREAUTH); the client authenticates itself' },
+};
+
+function keyOptions(o: OptionValues): { name?: string; noIMAPPreauth: boolean } {
+  return { ...(typeof o['name'] === 'string' ? { name: o['name'] } : {}), noIMAPPreauth: o['no-imap-preauth'] === true };
 }
 
 export const commands: Command[] = [
@@ -119,6 +129,7 @@ export const commands: Command[] = [
       await withStore(config, async (store) => {
         if ((await store.listAccounts()).includes(name)) await store.removeAccount(name);
         await store.auth.removeCredentials(name);
+        for (const k of await store.auth.listTlsPublicKeys(name)) await store.auth.removeTlsPublicKey(k.fingerprint);
       });
       stdout.write(`account ${name} removed\n`);
     },
@@ -133,6 +144,64 @@ export const commands: Command[] = [
     run: async ({ options, stdout }) => {
       const config = await loadOrExplain(options);
       for (const [name, acc] of Object.entries(config.domains.accounts)) stdout.write(`${name}\t${Object.keys(acc.destinations).join(' ')}\n`);
+    },
+  },
+  {
+    name: 'config tlspubkey add',
+    args: 'LOGINADDRESS CERTFILE',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: "Register a TLS client certificate's public key to log in as LOGINADDRESS (SASL EXTERNAL); prints its fingerprint.",
+    description: 'CERTFILE is a PEM or DER certificate; only its public key is used (names, dates and issuer are not checked). The address must be an address of an account in domains.conf.',
+    options: { ...configOption, ...tlsPubKeyOptions },
+    run: async ({ args, options, stdout }) => {
+      const [address, certFile] = args as [string, string];
+      const config = await loadOrExplain(options);
+      const cert = await readCertificate(certFile);
+      const k = await withStore(config, (store) => addTlsPublicKey(config, store, address, cert, keyOptions(options)));
+      stdout.write(`${k.fingerprint}\n`);
+    },
+  },
+  {
+    name: 'config tlspubkey rm',
+    args: 'FINGERPRINT',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'Remove a TLS public key.',
+    options: { ...configOption },
+    run: async ({ args, options, stdout }) => {
+      const config = await loadOrExplain(options);
+      await withStore(config, (store) => store.auth.removeTlsPublicKey(args[0]!));
+      stdout.write(`TLS public key ${args[0]} removed\n`);
+    },
+  },
+  {
+    name: 'config tlspubkey list',
+    args: '[ACCOUNT]',
+    minArgs: 0,
+    maxArgs: 1,
+    summary: 'List TLS public keys, of all accounts or one: fingerprint, account, login address, IMAP preauth, name.',
+    options: { ...configOption },
+    run: async ({ args, options, stdout }) => {
+      const config = await loadOrExplain(options);
+      stdout.write(formatTlsPublicKeys(await withStore(config, (store) => store.auth.listTlsPublicKeys(args[0]))));
+    },
+  },
+  {
+    name: 'config tlspubkey gen',
+    args: 'LOGINADDRESS OUTPREFIX',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: 'Make a key and self-signed client certificate for LOGINADDRESS: OUTPREFIX.key.pem, .crt.pem and .p12 (for mail clients); --add registers it.',
+    description: 'The key is ECDSA P-256; the certificate has CN = LOGINADDRESS and is valid for 10 years. The .p12 file (PKCS #12: key and certificate) is protected by a random password printed on standard output; the .key.pem and .p12 files are written with mode 0600. Existing files are not overwritten.',
+    options: { ...configOption, ...tlsPubKeyOptions, add: { type: 'boolean', description: 'also register the public key (as config tlspubkey add does)' } },
+    run: async ({ args, options, stdout }) => {
+      const [address, prefix] = args as [string, string];
+      const config = options['add'] ? await loadOrExplain(options) : undefined;
+      if (config) accountOfLogin(config, address); // fail before writing files
+      const g = await generateTlsPublicKey(address, prefix);
+      if (config) await withStore(config, (store) => addTlsPublicKey(config, store, address, g.cert, keyOptions(options)));
+      stdout.write(`fingerprint: ${g.fingerprint}${config ? ' (added)' : ''}\np12 password: ${g.password}\nfiles: ${g.files.join(' ')}\n`);
     },
   },
   {
