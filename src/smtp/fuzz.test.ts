@@ -1,0 +1,58 @@
+// Bounded fuzzing of the command grammar and the DATA reader (seeded, about a second):
+// parsers throw nothing but SmtpError, and the reader gives the same result for any chunking.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCommand, parseMailFrom, parseRcptTo } from './command.ts';
+import { isSmtpError } from './reply.ts';
+import { readAll } from './testreader.ts';
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0; // mulberry32
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pieces = ['MAIL', 'RCPT', 'FROM:', 'TO:', '<', '>', '@', '"', '\\', '.', ' ', 'a', 'ü', 'xn--', '[', ']', 'IPv6:', '::1', '1.2.3.4', 'SIZE=', 'NOTIFY=', 'ORCPT=', 'rfc822;', 'utf-8;', '\\x{', '}', '+2B', '=', ',', 'SMTPUTF8', 'postmaster', ':', '\t', '\u0000'];
+const dataPieces = ['\r\n', '\n', '\r', '.', '..', 'x', 'abc', '\r\n.\r\n', '\n.\n', '\r.\r'];
+
+test('fuzz: command parsers throw only SmtpError', () => {
+  const rnd = prng(3);
+  const ext = { extensions: new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH', 'REQUIRETLS', 'HOLDFOR', 'HOLDUNTIL', 'NOTIFY', 'ORCPT']) };
+  const deadline = Date.now() + 500;
+  let n = 0;
+  while (Date.now() < deadline) {
+    let s = '';
+    const len = Math.floor(rnd() * 12);
+    for (let i = 0; i < len; i++) s += pieces[Math.floor(rnd() * pieces.length)];
+    for (const f of [() => parseCommand(Buffer.from(s)), () => parseMailFrom(s, ext), () => parseRcptTo(s, { ...ext, smtputf8: rnd() < 0.5 })]) {
+      try {
+        f();
+      } catch (e) {
+        assert.ok(isSmtpError(e), `non-SMTP error for ${JSON.stringify(s)}: ${String(e)}`);
+      }
+    }
+    n++;
+  }
+  assert.ok(n > 1000);
+});
+
+test('fuzz: DATA reader results do not depend on chunking', () => {
+  const rnd = prng(7);
+  const deadline = Date.now() + 500;
+  while (Date.now() < deadline) {
+    let s = '';
+    const len = Math.floor(rnd() * 20);
+    for (let i = 0; i < len; i++) s += dataPieces[Math.floor(rnd() * dataPieces.length)];
+    s += '\r\n.\r\n';
+    const input = Buffer.from(s, 'latin1');
+    const whole = readAll(input, [], 40);
+    const cuts = Array.from({ length: Math.floor(rnd() * 5) }, () => Math.floor(rnd() * input.length));
+    assert.deepEqual(readAll(input, cuts, 40), whole, `${JSON.stringify(s)} cuts ${cuts.join(',')}`);
+    assert.equal(whole.done, true, JSON.stringify(s));
+  }
+});
