@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConcurrencyLimiter, RateLimiter, ipClassKeys } from './index.ts';
+
+test('IP classes: IPv4 /32 /26 /21, IPv6 /64 /48 /32, mapped IPv4 as IPv4', () => {
+  assert.deepEqual(ipClassKeys('192.0.2.77'), ipClassKeys('::ffff:192.0.2.77'));
+  assert.equal(ipClassKeys('192.0.2.77')[1], ipClassKeys('192.0.2.100')[1]); // same /26 (64-127)
+  assert.notEqual(ipClassKeys('192.0.2.77')[1], ipClassKeys('192.0.2.130')[1]);
+  assert.equal(ipClassKeys('192.0.2.77')[2], ipClassKeys('192.0.5.1')[2]); // same /21
+  assert.equal(ipClassKeys('2001:db8:1:2::1')[0], ipClassKeys('2001:db8:1:2:ffff::9')[0]);
+  assert.notEqual(ipClassKeys('2001:db8:1:2::1')[0], ipClassKeys('2001:db8:1:3::1')[0]);
+  assert.equal(ipClassKeys('2001:db8:1:2::1')[1], ipClassKeys('2001:db8:1:3::1')[1]);
+  assert.equal(ipClassKeys('2001:db8:1::1')[2], ipClassKeys('2001:db8:ffff::1')[2]);
+});
+
+test('a rate limiter refuses past each class limit and forgets after the window', () => {
+  const r = new RateLimiter([{ windowMs: 60_000, limits: [2, 3, 10] }]);
+  const t = 1_000_000_020_000;
+  assert.ok(r.add('192.0.2.1', 1, t));
+  assert.ok(r.add('192.0.2.1', 1, t));
+  assert.ok(!r.add('192.0.2.1', 1, t)); // /32 full
+  assert.ok(r.add('192.0.2.2', 1, t));
+  assert.ok(!r.canAdd('192.0.2.3', 1, t)); // /26 full (3)
+  assert.ok(r.canAdd('192.0.2.200', 1, t)); // another /26
+  assert.ok(r.add('192.0.2.1', 1, t + 130_000)); // two windows later: all forgotten
+  r.reset('192.0.2.1', t + 130_000);
+  assert.ok(r.add('192.0.2.1', 2, t + 130_000));
+});
+
+test('a concurrency limiter counts slots per class', () => {
+  const c = new ConcurrencyLimiter([1, 2, 5]);
+  assert.ok(c.acquire('10.0.0.1'));
+  assert.ok(!c.acquire('10.0.0.1'));
+  assert.ok(c.acquire('10.0.0.2'));
+  assert.ok(!c.acquire('10.0.0.3'));
+  c.release('10.0.0.1');
+  assert.equal(c.count('10.0.0.1'), 0);
+  assert.ok(c.acquire('10.0.0.3'));
+});
