@@ -9,6 +9,9 @@ packages=(
   nsd        # DNS: authoritative server for the signed test zones (test/dns-unbound.test.ts)
   unbound    # DNS: validating recursive resolver that sets the AD bit
   ldnsutils  # DNS: ldns-keygen and ldns-signzone to sign the test zones at test time
+  swaks      # SMTP: BDAT, STARTTLS and AUTH interop (test/smtp-interop.test.ts)
+  gsasl      # SMTP: SCRAM-SHA-256(-PLUS) and EXTERNAL from GNU SASL's client
+  openssl    # TLS: s_client with and without client certificates
 )
 
 missing=()

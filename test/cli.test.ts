@@ -19,7 +19,7 @@ function mailcove(args: string[], input?: string): { status: number | null; stdo
 
 /** Starts `mailcove localserve` on DIR and waits for it to say it is ready. */
 async function startLocalserve(dir: string): Promise<{ base: number; out: () => string; err: () => string; stop: () => Promise<number | null> }> {
-  const base = await freeBasePort([localservePorts.metrics]);
+  const base = await freeBasePort([localservePorts.metrics, localservePorts.smtp, localservePorts.submission, localservePorts.submissions]);
   const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
   let out = '';
   let err = '';

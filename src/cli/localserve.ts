@@ -8,6 +8,7 @@ import { deriveCredentials } from '../sasl/index.ts';
 import { resolverFromConfig } from '../dns/index.ts';
 import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
+import { startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
 import { version } from './version.ts';
 
 const log = logger('localserve');
@@ -45,7 +46,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
   const until = o.until ?? signalled();
   await mkdir(o.dir, { recursive: true });
   const config = await localserveConfig({ dir: o.dir, ip: o.ip, basePort: o.basePort, resolver: o.resolver });
-  resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }); // hermetic unless asked: later services take it from here
+  const resolver = resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }); // hermetic unless asked
   const store = await openStore(config.paths.dataDir);
   // domains.conf is live: edits (by hand or `mailcove config account add --dir`) apply without a restart.
   const domains = watchDomains(config, (d) => log.info({ accounts: Object.keys(d.accounts).length }, 'domains.conf reloaded'));
@@ -60,9 +61,12 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
       throw e;
     }
   })();
+  let smtp: RunningSmtp | undefined;
   try {
     if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
     if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
+    smtp = await startSmtp({ config, store, domains, resolver, localserve: { account: localserveAccount.name } });
+    const at = (service: string) => smtp?.addresses.find((a) => a.service === service)?.port;
     const p = (n: number) => o.basePort + n;
     o.out.write(
       [
@@ -72,15 +76,20 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
         `account:  ${localserveAccount.name}, address ${localserveAccount.address} (sub-addresses such as mailcove+tag@localhost too), password ${localserveAccount.password}`,
         `dns:      ${o.resolver ? `resolver ${o.resolver}` : 'none (hermetic: checks that need DNS record none/temperror)'}`,
         'serving:',
+        `  smtp         ${o.ip}:${at('smtp')} (MX: any recipient goes to the account)`,
+        `  submission   ${o.ip}:${at('submission')} (STARTTLS; AUTH PLAIN/LOGIN also without TLS on loopback)`,
+        `  submissions  ${o.ip}:${at('submissions')} (implicit TLS, self-signed certificate)`,
+        '  simulated failures: send to tempfail@, permfail@, timeout@ or 550@ (any 4xx/5xx code); prefix mailfrom/rcptto to fail at that command',
         `  metrics      http://${o.ip}:${metrics.port}/metrics`,
         'coming with later issues (ports reserved):',
-        `  smtp ${p(localservePorts.smtp)}, submission ${p(localservePorts.submission)}, submissions ${p(localservePorts.submissions)}, imap ${p(localservePorts.imap)}, imaps ${p(localservePorts.imaps)}, http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
+        `  imap ${p(localservePorts.imap)}, imaps ${p(localservePorts.imaps)}, http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
         'ready; stop with ctrl-c (SIGINT) or SIGTERM',
         '',
       ].join('\n'),
     );
     await until;
   } finally {
+    await smtp?.close();
     domains.close();
     await metrics.close();
     await store.close();

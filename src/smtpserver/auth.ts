@@ -1,0 +1,117 @@
+// AUTH (RFC 4954) on the submission services: the SASL exchange over 334 challenges,
+// with every client mistake answered as a protocol error and the session kept usable.
+import { isIP } from 'node:net';
+import { lookupAddress } from '../config/index.ts';
+import { SmtpError } from '../smtp/index.ts';
+import { isSaslError, isStoredCredentials, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
+import { channelBinding, clientKeyFingerprint } from '../tls/index.ts';
+import type { Session } from './session.ts';
+
+const maxResponseLine = 12 * 1024; // base64 of the 8 KiB SASL limit, with room
+
+/** Plaintext AUTH without TLS only in localserve over loopback (issue 3); elsewhere AUTH waits for TLS (RFC 8314 §3, RFC 4954 §4). */
+function authAllowed(s: Session): boolean {
+  return !!s.tls || (!!s.ctx.localserve && isLoopback(s.remoteIP));
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
+}
+
+export function authMechanisms(s: Session): string[] {
+  if (!s.submission || !authAllowed(s)) return [];
+  return offeredMechanisms({ tls: !!s.tls, allowPlaintext: true, external: !!(s.tls && clientKeyFingerprint(s.tls.socket)) });
+}
+
+function saslContext(s: Session): SaslContext {
+  const store = s.ctx.store;
+  const ctx: SaslContext = {
+    hostname: s.listener.hostname,
+    lookup: async (username) => {
+      const config = s.ctx.domains();
+      const account = username.includes('@') ? (() => { const t = lookupAddress(config, username); return t?.kind === 'account' ? t.account : undefined; })() : config.accounts[username] ? username : undefined;
+      if (!account) return undefined;
+      const credentials = await store.auth.getCredentials(account);
+      return isStoredCredentials(credentials) ? { account, credentials } : undefined;
+    },
+    lookupPublicKey: async (fingerprint) => {
+      const k = await store.auth.getTlsPublicKey(fingerprint);
+      return k ? { account: k.account, loginAddress: k.loginAddress } : undefined;
+    },
+  };
+  const tls = s.tls;
+  if (tls) {
+    const fp = clientKeyFingerprint(tls.socket);
+    ctx.tls = { version: tls.version, channelBinding: (type) => channelBinding(tls.socket, type), ...(fp ? { clientKeyFingerprint: fp } : {}) };
+  }
+  return ctx;
+}
+
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A client's base64 response (RFC 4954 §4): "=" is an empty initial response, "*" cancels. */
+function decodeResponse(line: string): Buffer {
+  if (line === '*') throw new SmtpError(501, '5.0.0', 'authentication cancelled'); // RFC 4954 §4
+  if (!base64.test(line)) throw new SmtpError(501, '5.5.2', 'invalid base64'); // RFC 4954 §4
+  return Buffer.from(line, 'base64');
+}
+
+export async function cmdAuth(s: Session, args: string): Promise<void> {
+  if (!s.submission) throw new SmtpError(502, '5.5.1', 'AUTH not offered here'); // MX: no AUTH
+  if (!s.esmtp) throw new SmtpError(503, '5.5.1', 'send EHLO first');
+  if (s.account) throw new SmtpError(503, '5.5.1', 'already authenticated'); // RFC 4954 §4
+  if (s.tx) throw new SmtpError(503, '5.5.1', 'AUTH not allowed during a transaction'); // RFC 4954 §4
+  if (!authAllowed(s)) throw new SmtpError(530, '5.7.0', 'must issue a STARTTLS command first'); // RFC 3207 §4
+  const m = /^([A-Za-z0-9_-]{1,20})(?: (\S+))? *$/.exec(args); // RFC 4954 §4: AUTH mechanism [initial-response]
+  if (!m) throw new SmtpError(501, '5.5.4', 'syntax: AUTH mechanism [initial-response]');
+  const mechanism = m[1]!.toUpperCase();
+  if (!authMechanisms(s).includes(mechanism)) throw new SmtpError(504, '5.5.4', 'mechanism not supported'); // RFC 4954 §4
+  if (!s.ctx.authFailures.allowed(s.remoteIP)) throw new SmtpError(454, '4.7.0', 'too many failed logins from your network, try again later');
+  let response = m[2] === undefined ? undefined : m[2] === '=' ? Buffer.alloc(0) : decodeResponse(m[2]);
+  try {
+    const exchange = startSasl(mechanism, saslContext(s));
+    for (;;) {
+      const step = await exchange.step(response);
+      if (step.kind === 'success') {
+        if (step.data) {
+          // RFC 4954 §4: additional data with success goes in a 334, answered with an empty line.
+          const ack = await challenge(s, step.data);
+          if (ack.length !== 0) throw new SmtpError(501, '5.5.2', 'expected an empty response');
+        }
+        const disabled = s.ctx.domains().accounts[step.account]?.loginDisabled;
+        if (disabled) throw new SmtpError(525, '5.7.13', `login disabled: ${disabled}`); // RFC 4954 §6
+        s.ctx.authFailures.succeeded(s.remoteIP);
+        s.account = { name: step.account, username: step.username };
+        s.log.info({ account: step.account, mechanism }, 'authenticated');
+        s.reply(235, '2.7.0', 'authentication successful'); // RFC 4954 §6
+        return;
+      }
+      response = await challenge(s, step.data);
+    }
+  } catch (e) {
+    if (isSaslError(e)) {
+      s.log.info({ mechanism, kind: e.kind, msg: e.message }, 'authentication failed');
+      if (e.kind === 'malformed') throw new SmtpError(501, '5.5.2', `malformed ${mechanism} message`);
+      if (e.kind === 'unsupported') throw new SmtpError(504, '5.5.4', e.message);
+      if (e.kind === 'temporary') throw new SmtpError(454, '4.7.0', 'temporary authentication failure'); // RFC 4954 §6
+      if (e.kind === 'aborted') throw new SmtpError(501, '5.0.0', 'authentication cancelled');
+      await s.ctx.authFailures.failed(s.remoteIP);
+      throw new SmtpError(535, '5.7.8', 'authentication credentials invalid'); // RFC 4954 §6
+    }
+    if (e instanceof SmtpError && e.code === 501) await s.ctx.authFailures.failed(s.remoteIP);
+    throw e;
+  }
+}
+
+/** Sends a 334 challenge and reads the client's base64 line. */
+async function challenge(s: Session, data: Buffer): Promise<Buffer> {
+  s.reply(334, undefined, data.toString('base64'));
+  await s.flush();
+  const line = await s.input.line(maxResponseLine);
+  if (line === undefined) {
+    s.closing = true;
+    throw new SmtpError(421, '4.4.2', 'connection closed during authentication');
+  }
+  if (!Buffer.isBuffer(line)) throw new SmtpError(500, '5.5.6', 'authentication line too long'); // RFC 4954 §4
+  return decodeResponse(line.toString('latin1').trim());
+}

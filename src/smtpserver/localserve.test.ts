@@ -1,0 +1,67 @@
+// localserve mode: every recipient reaches the one account, plaintext AUTH on loopback,
+// and simulated failures chosen by the localpart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { smtpFixture } from './testfixture.ts';
+
+const localDomains = `domains:\n  localhost:\n    localpartCatchallSeparator: +\naccounts:\n  mailcove:\n    domain: localhost\n    destinations:\n      mailcove@localhost: {}\n`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+test('localserve: any recipient, MX or submission, is delivered to the account; AUTH without TLS on loopback', async () => {
+  const f = await smtpFixture({ domains: localDomains, localserve: true });
+  try {
+    const mx = await f.connect('smtp', { ehlo: 'client.example' });
+    await mx.command('MAIL FROM:<app@example.net>', 250);
+    await mx.command('RCPT TO:<anyone@anywhere.example>', 250);
+    await mx.command('DATA', 354);
+    mx.write('Subject: mx\r\n\r\nx\r\n.\r\n');
+    await mx.expect(250);
+    mx.close();
+    const sub = await f.connect('submission', { ehlo: 'client.example' });
+    await sub.command(`AUTH PLAIN ${b64('\0mailcove\0test1234 secret')}`, 235);
+    await sub.command('MAIL FROM:<noreply@myapp.example>', 250);
+    await sub.command('RCPT TO:<customer@example.com>', 250);
+    await sub.command('DATA', 354);
+    sub.write('From: <noreply@myapp.example>\r\nSubject: submitted\r\n\r\nx\r\n.\r\n');
+    await sub.expect(250);
+    sub.close();
+    const inbox = await f.messages('mailcove');
+    assert.equal(inbox.length, 2);
+    assert.match(inbox[1]!, /Subject: submitted/);
+    assert.equal((await f.store.queue.list()).length, 0);
+  } finally {
+    await f.done();
+  }
+});
+
+test('localserve: simulated failures at MAIL, RCPT and DATA', async () => {
+  const f = await smtpFixture({ domains: localDomains, localserve: true });
+  try {
+    const c = await f.connect('submission', { ehlo: 'client.example' });
+    await c.command(`AUTH PLAIN ${b64('\0mailcove@localhost\0test1234 secret')}`, 235);
+    await c.command('MAIL FROM:<mailfromtempfail@localhost>', 451, /simulated/);
+    await c.command('MAIL FROM:<me@localhost>', 250);
+    await c.command('RCPT TO:<rcptto550@localhost>', 550, /simulated/);
+    await c.command('RCPT TO:<rcptto421@localhost>', 421); // 421 closes, as a real server's would
+    await c.closedByServer();
+    const d = await f.connect('submission', { ehlo: 'client.example' });
+    await d.command(`AUTH PLAIN ${b64('\0mailcove\0test1234 secret')}`, 235);
+    for (const [rcpt, code] of [['permfail', 550], ['tempfail', 451], ['552', 552]] as const) {
+      await d.command('MAIL FROM:<me@localhost>', 250);
+      await d.command(`RCPT TO:<${rcpt}@localhost>`, 250);
+      await d.command('DATA', 354);
+      d.write('From: <me@localhost>\r\n\r\nx\r\n.\r\n');
+      await d.expect(code, /simulated/);
+    }
+    await d.command('MAIL FROM:<me@localhost>', 250);
+    await d.command('RCPT TO:<timeout@localhost>', 250);
+    await d.command('DATA', 354);
+    const started = Date.now();
+    d.write('From: <me@localhost>\r\n\r\nx\r\n.\r\n');
+    await d.expect(421, /timeout/);
+    assert.ok(Date.now() - started >= 180);
+    assert.equal((await f.messages('mailcove')).length, 0);
+  } finally {
+    await f.done();
+  }
+});

@@ -1,0 +1,128 @@
+// A transcript client for the SMTP server's tests: sends raw lines and reads whole replies
+// (multi-line included), so tests read like RFC examples. Test-only.
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
+import assert from 'node:assert/strict';
+
+export interface Reply {
+  code: number;
+  lines: string[]; // text after "250-" / "250 "
+  text: string; // lines joined with "\n"
+}
+
+export class SmtpTestClient {
+  socket: Socket | TLSSocket;
+  #buf = Buffer.alloc(0);
+  #waiters: Array<() => void> = [];
+  closed = false;
+
+  private constructor(socket: Socket | TLSSocket) {
+    this.socket = socket;
+    this.#attach(socket);
+  }
+
+  #attach(s: Socket | TLSSocket): void {
+    s.on('data', (d: Buffer) => {
+      this.#buf = Buffer.concat([this.#buf, d]);
+      this.#wake();
+    });
+    s.on('close', () => {
+      this.closed = true;
+      this.#wake();
+    });
+    s.on('error', () => {});
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  static async connect(port: number, o: { tls?: ConnectionOptions } = {}): Promise<SmtpTestClient> {
+    const socket = o.tls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...o.tls }) : netConnect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(o.tls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new SmtpTestClient(socket);
+  }
+
+  /** Sends a line (CRLF added). */
+  send(line: string | Buffer): void {
+    this.socket.write(Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\r\n')]));
+  }
+
+  /** Sends bytes as they are. */
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Reads the next complete reply. */
+  async reply(timeoutMs = 10_000): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    const lines: string[] = [];
+    let code = 0;
+    for (;;) {
+      const lf = this.#buf.indexOf(10);
+      if (lf >= 0) {
+        const line = this.#buf.subarray(0, lf).toString('utf8').replace(/\r$/, '');
+        this.#buf = this.#buf.subarray(lf + 1);
+        const m = /^(\d{3})([ -])(.*)$/.exec(line);
+        assert.ok(m, `malformed reply line ${JSON.stringify(line)}`);
+        code = Number(m[1]);
+        lines.push(m[3]!);
+        if (m[2] === ' ') return { code, lines, text: lines.join('\n') };
+        continue;
+      }
+      if (this.closed) throw new Error(`connection closed; partial reply ${JSON.stringify(lines)}`);
+      if (Date.now() > deadline) throw new Error(`no reply in ${timeoutMs} ms; partial ${JSON.stringify(lines)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#waiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Reads a reply and checks its code (and text). */
+  async expect(code: number, text?: RegExp): Promise<Reply> {
+    const r = await this.reply();
+    assert.equal(r.code, code, `expected ${code}, got ${r.code} ${r.text}`);
+    if (text) assert.match(r.text, text);
+    return r;
+  }
+
+  /** Sends a command and expects a reply. */
+  async command(line: string | Buffer, code: number, text?: RegExp): Promise<Reply> {
+    this.send(line);
+    return this.expect(code, text);
+  }
+
+  /** STARTTLS and the TLS handshake over this connection. */
+  async starttls(o: ConnectionOptions = {}): Promise<void> {
+    await this.command('STARTTLS', 220);
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = tlsConnect({ socket: plain, rejectUnauthorized: false, servername: 'localhost', ...o });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.#buf = Buffer.alloc(0);
+    this.#attach(secure);
+  }
+
+  /** Waits until the server closed the connection. */
+  async closedByServer(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('server did not close');
+      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 50); this.#waiters.push(() => { clearTimeout(t); resolve(); }); });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
