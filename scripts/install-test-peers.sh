@@ -9,7 +9,10 @@ packages=(
   nsd        # DNS: authoritative server for the signed test zones (test/dns-unbound.test.ts)
   unbound    # DNS: validating recursive resolver that sets the AD bit
   ldnsutils  # DNS: ldns-keygen and ldns-signzone to sign the test zones at test time
-  swaks      # SMTP: BDAT, STARTTLS and AUTH interop (test/smtp-interop.test.ts)
+  swaks      # SMTP: pipelining, STARTTLS and AUTH interop (test/smtp-interop.test.ts)
+  libnet-ssleay-perl      # swaks: TLS
+  libio-socket-ssl-perl   # swaks: TLS
+  libauthen-sasl-perl     # swaks: AUTH
   gsasl      # SMTP: SCRAM-SHA-256(-PLUS) and EXTERNAL from GNU SASL's client
   openssl    # TLS: s_client with and without client certificates
 )
