@@ -78,6 +78,7 @@ export async function checkInbound(input: InboundCheckInput): Promise<InboundChe
     const selector = r.selector ?? '';
     let result = (dkimValues.has(r.status.result) ? r.status.result : 'permerror') as DkimResultValue;
     let reason = typeof r.status.comment === 'string' ? r.status.comment : undefined;
+    if (result === 'neutral' && reason === 'body hash did not verify') result = 'fail'; // RFC 6376 §6.1.3 step 3: PERMFAIL, reported as fail (RFC 8601 §2.7.1)
     if (result === 'pass' && r.canonBodyLengthLimited) {
       result = 'policy'; // our policy: l= lets anyone append to the body
       reason = 'l= body length limit not accepted';
