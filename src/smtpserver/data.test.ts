@@ -151,3 +151,21 @@ test('BDAT outside a transaction still consumes its bytes, then 503; pipelined c
     await f.done();
   }
 });
+
+test('MX refuses a message failing DMARC with p=reject: 550 5.7.1', async () => {
+  const { MemoryResolver } = await import('../dns/index.ts');
+  const resolver = new MemoryResolver().addTXT('_dmarc.bank.example', 'v=DMARC1; p=reject').addTXT('bank.example', 'v=spf1 -all');
+  const f = await smtpFixture({ resolver });
+  try {
+    const c = await f.connect('smtp', { ehlo: 'client.example' });
+    await c.command('MAIL FROM:<x@bank.example>', 250);
+    await c.command('RCPT TO:<mjl@example.com>', 250);
+    await c.command('DATA', 354);
+    c.write('From: <ceo@bank.example>\r\nSubject: pay now\r\n\r\nx\r\n.\r\n');
+    await c.expect(550, /5\.7\.1 rejected by the DMARC policy of bank\.example/);
+    assert.equal((await f.messages('mjl')).length, 0);
+    c.close();
+  } finally {
+    await f.done();
+  }
+});
