@@ -7,6 +7,7 @@ import { localserve, localserveDefaults } from './localserve.ts';
 import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
 import { openStore, verifyData, type Store } from '../store/index.ts';
 import { deriveCredentials, PasswordError } from '../sasl/index.ts';
+import { generateDkim } from './dkim.ts';
 import { accountOfLogin, addTlsPublicKey, formatTlsPublicKeys, generateTlsPublicKey, readCertificate } from './tlspubkey.ts';
 
 const configOption: Record<string, OptionSpec> = {
@@ -202,6 +203,25 @@ export const commands: Command[] = [
       const g = await generateTlsPublicKey(address, prefix);
       if (config) await withStore(config, (store) => addTlsPublicKey(config, store, address, g.cert, keyOptions(options)));
       stdout.write(`fingerprint: ${g.fingerprint}${config ? ' (added)' : ''}\np12 password: ${g.password}\nfiles: ${g.files.join(' ')}\n`);
+    },
+  },
+  {
+    name: 'config dkim gen',
+    args: 'DOMAIN SELECTOR',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: 'Make a DKIM signing key for DOMAIN, add it to domains.conf as a signing selector, and print the DNS TXT record to publish.',
+    description: 'The private key is written to <configdir>/dkim/SELECTOR.DOMAIN.KIND.privatekey.pkcs8.pem (mode 0600); outgoing messages are signed with it once domains.conf has it (live, no restart). Publish the printed record before mail goes out. RSA keys of 2048 bits are the default; ed25519 (RFC 8463) is smaller, but not every receiver verifies it yet, so sign with both.',
+    options: { ...configOption, kind: { type: 'string', valueName: 'rsa|ed25519', description: 'key type (default rsa)' }, bits: { type: 'string', valueName: 'N', description: 'RSA key size (default 2048)' } },
+    run: async ({ args, options, stdout }) => {
+      const [domain, selector] = args as [string, string];
+      const kind = options['kind'] ?? 'rsa';
+      if (kind !== 'rsa' && kind !== 'ed25519') throw new UsageError('--kind must be rsa or ed25519');
+      const bits = Number(options['bits'] ?? 2048);
+      if (!Number.isInteger(bits) || bits < 1024 || bits > 8192) throw new UsageError('--bits must be 1024 to 8192'); // RFC 8301 §3.2: at least 1024
+      const config = await loadOrExplain(options);
+      const g = await generateDkim(config, domain, selector, kind, bits);
+      stdout.write(`key: ${g.file}\npublish in DNS:\n${g.record}\n`);
     },
   },
   {

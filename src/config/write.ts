@@ -200,3 +200,28 @@ export async function removeAlias(cfg: Config, address: string): Promise<Domains
     doc.deleteIn(['aliases', key]);
   });
 }
+
+/** Adds a DKIM selector to a domain and, with sign, to the selectors used for signing (RFC 6376 §3.1). */
+export async function addDkimSelector(cfg: Config, domain: string, selector: string, privateKeyFile: string, sign: boolean): Promise<DomainsConfig> {
+  return editDomains(cfg, `adding DKIM selector ${selector} to ${domain}`, (doc, cur) => {
+    const n = normalizeDomain(domain);
+    if ('error' in n || !cur.domains[n.domain]) refuse(cfg.paths.domains, `domains.${domain}`, `no domain ${JSON.stringify(domain)}`);
+    if (cur.domains[n.domain]?.dkim?.selectors[selector]) refuse(cfg.paths.domains, `domains.${domain}.dkim.selectors.${selector}`, `selector ${JSON.stringify(selector)} exists`);
+    const key = findKey(doc.get('domains', true), (k) => {
+      const c = normalizeDomain(k);
+      return 'domain' in c && c.domain === n.domain;
+    })!;
+    const d = doc.getIn(['domains', key], true);
+    if (!isMap(d)) doc.setIn(['domains', key], doc.createNode({}));
+    (doc.getIn(['domains', key], true) as YAMLMap).flow = false;
+    if (!isMap(doc.getIn(['domains', key, 'dkim'], true))) doc.setIn(['domains', key, 'dkim'], doc.createNode({ selectors: {}, sign: [] }));
+    if (!isMap(doc.getIn(['domains', key, 'dkim', 'selectors'], true))) doc.setIn(['domains', key, 'dkim', 'selectors'], doc.createNode({}));
+    (doc.getIn(['domains', key, 'dkim'], true) as YAMLMap).flow = false;
+    (doc.getIn(['domains', key, 'dkim', 'selectors'], true) as YAMLMap).flow = false;
+    doc.setIn(['domains', key, 'dkim', 'selectors', selector], doc.createNode({ privateKeyFile }));
+    if (sign) {
+      const list = (cur.domains[n.domain]?.dkim?.sign ?? []).filter((s) => s !== selector);
+      doc.setIn(['domains', key, 'dkim', 'sign'], doc.createNode([...list, selector]));
+    }
+  });
+}

@@ -178,3 +178,31 @@ test('failed logins are limited per network', async () => {
     await f.done();
   }
 });
+
+test('submitted messages are DKIM-signed with the From domain\'s selectors', async () => {
+  const { generateDkimKey, checkInbound } = await import('../mailauth/index.ts');
+  const { MemoryResolver } = await import('../dns/index.ts');
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const keyDir = await mkdtemp(`${tmpdir()}/mailcove-dkimkey-`);
+  const key = await generateDkimKey('ed25519');
+  await writeFile(`${keyDir}/k.pem`, key.privateKeyPEM);
+  const f = await smtpFixture({ domains: domainsText.replace('  example.com:\n    localpartCatchallSeparator: +\n', `  example.com:\n    localpartCatchallSeparator: +\n    dkim:\n      selectors:\n        s1:\n          privateKeyFile: ${keyDir}/k.pem\n      sign: [s1]\n`) });
+  try {
+    const c = await f.connect('submissions', { ehlo: 'client.example', auth: true });
+    await c.command('MAIL FROM:<mjl@example.com>', 250);
+    await c.command('RCPT TO:<other@example.com>', 250);
+    await c.command('DATA', 354);
+    c.write('From: <mjl@example.com>\r\nSubject: signed\r\n\r\nbody\r\n.\r\n');
+    await c.expect(250);
+    const [m] = await f.messages('other');
+    assert.match(m!, /^DKIM-Signature: v=1; a=ed25519-sha256;[^]*d=example\.com;[^]*s=s1;/);
+    await writeFile(`${keyDir}/m`, m!);
+    const res = await checkInbound({ remoteIP: '192.0.2.1', ehlo: 'x', mailFrom: 'mjl@example.com', messagePath: `${keyDir}/m`, hostname: 'mx', resolver: new MemoryResolver().addTXT('s1._domainkey.example.com', key.dnsRecord) });
+    assert.equal(res.dkim[0]?.result, 'pass');
+    c.close();
+  } finally {
+    await f.done();
+    await rm(keyDir, { recursive: true, force: true });
+  }
+});
