@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { commands } from '../src/cli/commands.ts';
 import { localservePorts } from '../src/cli/localserve.ts';
 import { freeBasePort } from './ports.ts';
+import { SmtpTestClient } from '../src/smtpserver/testclient.ts';
 
 const bin = fileURLToPath(new URL('../bin/mailcove', import.meta.url));
 
@@ -74,6 +75,24 @@ test('localserve creates its account, serves metrics and shuts down cleanly on S
   assert.match(body, /mailcove_uncaught_errors_total\{protocol="smtp"\} 0/);
   assert.match(body, /mailcove_process_resident_memory_bytes/);
 
+  // SMTP: any recipient is delivered to the account; submission takes plaintext AUTH on loopback and simulates failures.
+  const mx = await SmtpTestClient.connect(base + localservePorts.smtp);
+  await mx.expect(220);
+  for (const [line, code] of [['EHLO app.example', 250], ['MAIL FROM:<app@example.net>', 250], ['RCPT TO:<someone@anywhere.example>', 250], ['DATA', 354]] as const) await mx.command(line, code);
+  mx.write('Subject: via localserve\r\n\r\nhello\r\n.\r\n');
+  await mx.expect(250);
+  await mx.command('QUIT', 221);
+  const sub = await SmtpTestClient.connect(base + localservePorts.submission);
+  await sub.expect(220);
+  await sub.command('EHLO app.example', 250);
+  await sub.command(`AUTH PLAIN ${Buffer.from('\0mailcove@localhost\0mailcovemailcove').toString('base64')}`, 235);
+  await sub.command('MAIL FROM:<app@example.net>', 250);
+  await sub.command('RCPT TO:<rcptto550@localhost>', 550);
+  await sub.command('QUIT', 221);
+  const implicit = await SmtpTestClient.connect(base + localservePorts.submissions, { tls: { servername: 'localhost' } });
+  await implicit.expect(220);
+  implicit.close();
+
   assert.equal(await ls.stop(), 0, ls.err());
   assert.match(ls.out(), /stopped/);
 
@@ -83,7 +102,7 @@ test('localserve creates its account, serves metrics and shuts down cleanly on S
   assert.match(list.stdout, /^mailcove\tmailcove@localhost$/m);
   const v = mailcove(['verifydata', join(dir, 'data')]);
   assert.equal(v.status, 0, v.stderr);
-  assert.match(v.stdout, /1 accounts/);
+  assert.match(v.stdout, /1 accounts, 1 messages/);
 });
 
 test('config account add/list/rm and setaccountpassword work on a config directory', async (t) => {
