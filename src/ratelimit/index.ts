@@ -50,8 +50,7 @@ class Window {
     const steps = Math.floor((now - this.#start) / this.windowMs);
     this.#previous = steps === 1 ? this.#current : new Map();
     this.#current = new Map();
-    this.#start = this.#start + steps * this.windowMs;
-    if (this.#start === 0 || now - this.#start >= this.windowMs) this.#start = now - (now % this.windowMs);
+    this.#start += steps * this.windowMs; // stays aligned to multiples of windowMs
   }
 
   /** Weighted count: all of the current bucket and the part of the previous one still inside the sliding window. */

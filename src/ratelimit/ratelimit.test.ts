@@ -1,3 +1,5 @@
+// Rate and concurrency limiters: IP class keys, per-class limits, window roll-over,
+// the weighted previous bucket, reset and concurrency slots.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConcurrencyLimiter, RateLimiter, ipClassKeys } from './index.ts';
@@ -36,4 +38,21 @@ test('a concurrency limiter counts slots per class', () => {
   c.release('10.0.0.1');
   assert.equal(c.count('10.0.0.1'), 0);
   assert.ok(c.acquire('10.0.0.3'));
+});
+
+test('the previous window still counts, weighted by how much of it lies in the sliding window', () => {
+  const r = new RateLimiter([{ windowMs: 60_000, limits: [2, 10, 10] }]);
+  const t = 60_000 * 1_000_000; // start of a window
+  assert.ok(r.add('192.0.2.1', 2, t));
+  assert.ok(!r.canAdd('192.0.2.1', 1, t + 60_000)); // next window starts: previous counts fully
+  assert.ok(r.canAdd('192.0.2.1', 1, t + 90_000)); // half way: counts as 1
+  assert.ok(!r.canAdd('192.0.2.1', 2, t + 90_000));
+});
+
+test('every window is checked: an hourly limit refuses when the minute limit would not', () => {
+  const r = new RateLimiter([{ windowMs: 60_000, limits: [5, 10, 10] }, { windowMs: 3_600_000, limits: [6, 10, 10] }]);
+  const t = 3_600_000 * 1000;
+  for (let i = 0; i < 5; i++) assert.ok(r.add('2001:db8::1', 1, t));
+  assert.ok(r.add('2001:db8::1', 1, t + 120_000));
+  assert.ok(!r.add('2001:db8::1', 1, t + 240_000));
 });

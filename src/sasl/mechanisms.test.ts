@@ -74,6 +74,15 @@ test('SCRAM-SHA-256-PLUS with tls-exporter binds to the connection; wrong or mis
   assert.equal(await kind(startSasl('SCRAM-SHA-256', c).step(b('p=tls-exporter,,n=user,r=x'))), 'malformed');
 });
 
+test('SCRAM-SHA-1-PLUS with tls-unique on TLS 1.2', async () => {
+  const cb = Buffer.alloc(12, 3);
+  const c = ctx(base, { tls: { version: 'TLSv1.2', channelBinding: (t) => (t === 'tls-unique' ? cb : undefined) } });
+  const client = scramClient({ hash: 'sha1', username: 'user', password: 'pencil', channelBinding: { type: 'tls-unique', data: cb } });
+  const done = await run('SCRAM-SHA-1-PLUS', c, client);
+  assert.ok(done.kind === 'success' && client.verify(done.data!));
+  assert.ok(!client.verify(b('v=AAAA')));
+});
+
 test('SCRAM errors: bad proof, wrong nonce, unknown user, authzid mismatch, malformed messages', async () => {
   const c = ctx(base);
   assert.equal(await kind(run('SCRAM-SHA-1', c, scramClient({ hash: 'sha1', username: 'user', password: 'wrong' }))), 'authfailed');
@@ -111,6 +120,12 @@ test('PLAIN, LOGIN and CRAM-MD5 check the password; unknown mechanisms are unsup
   const cram2 = startSasl('CRAM-MD5', c);
   await cram2.step(undefined);
   assert.equal(await kind(cram2.step(b(`user ${'0'.repeat(32)}`))), 'authfailed');
+  const l2 = startSasl('LOGIN', c);
+  assert.deepEqual(await l2.step(b('user')), { kind: 'challenge', data: b('Password:') }); // initial response is the user name
+  assert.equal(await kind(l2.step(b('wrong'))), 'authfailed');
+  const cram3 = startSasl('CRAM-MD5', c);
+  await cram3.step(undefined);
+  assert.equal(await kind(cram3.step(b(`nobody ${'0'.repeat(32)}`))), 'authfailed');
   assert.throws(() => startSasl('GSSAPI', c), (e: unknown) => isSaslError(e) && e.kind === 'unsupported');
 });
 

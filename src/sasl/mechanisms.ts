@@ -9,10 +9,6 @@ import { SaslError, lookup, text, type SaslContext, type SaslExchange, type Sasl
 
 export type SaslMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'SCRAM-SHA-1' | 'SCRAM-SHA-256' | 'SCRAM-SHA-1-PLUS' | 'SCRAM-SHA-256-PLUS' | 'EXTERNAL';
 
-
-
-
-
 /** Mechanisms to offer, strongest first: -PLUS only over TLS, plaintext ones only when allowed, EXTERNAL with a client key. */
 export function offeredMechanisms(o: { tls: boolean; allowPlaintext: boolean; external: boolean }): SaslMechanism[] {
   const m: SaslMechanism[] = [];
@@ -23,8 +19,7 @@ export function offeredMechanisms(o: { tls: boolean; allowPlaintext: boolean; ex
   return m;
 }
 
-
-
+/** Starts an exchange for a mechanism name (any case); SaslError('unsupported') for an unknown one. */
 export function startSasl(mechanism: string, ctx: SaslContext): SaslExchange {
   switch (mechanism.toUpperCase()) {
     case 'PLAIN': return plain(ctx);
@@ -44,7 +39,6 @@ async function checkPassword(ctx: SaslContext, username: string, password: strin
   if (!found || !(await verifyPassword(found.credentials, password))) throw new SaslError('authfailed', `bad credentials for ${JSON.stringify(username)}`);
   return { kind: 'success', account: found.account, username };
 }
-
 
 /** RFC 4616 §2: [authzid] NUL authcid NUL passwd; authzid must be empty or the same user (no proxy logins). */
 function plain(ctx: SaslContext): SaslExchange {
@@ -66,6 +60,7 @@ function plain(ctx: SaslContext): SaslExchange {
   };
 }
 
+/** draft-murchison-sasl-login §2: challenges "Username:" and "Password:"; an initial response is the user name. */
 function login(ctx: SaslContext): SaslExchange {
   let username: string | undefined;
   let stage = 0;
