@@ -52,7 +52,7 @@ test('MAIL FROM paths: plain, null, quoted, source route, literals, IDNA, tolera
 });
 
 test('malformed paths get 501 5.1.7 (sender) or 501 5.1.3 (recipient)', () => {
-  for (const bad of ['FROM:a@b.example', 'FROM:<a@b.example', 'FROM:<a@>', 'FROM:<@b.example>', 'FROM:<a..b@c.example>', 'FROM:<a@b..example>', 'FROM:<a@[300.1.1.1]>', 'FROM:<"unterminated@b.example>', 'FROM:<a@-b.example>']) {
+  for (const bad of ['FROM:a@b.example', 'FROM:<a@b.example', 'FROM:<a@>', 'FROM:<@b.example>', 'FROM:<a..b@c.example>', 'FROM:<a@b..example>', 'FROM:<a@[300.1.1.1]>', 'FROM:<"unterminated@b.example>', 'FROM:<a@-b.example>', 'FROM:<a@xn--zz.example>', 'FROM:<a@b_c.example>', 'FROM:<@a,b:u@c.example>', 'FROM:<@:u@c.example>', 'FROM:<u@[IPv6:1.2.3.4]>', 'FROM:<u@[tag:x]>', 'FROM:<.a@b.example>', 'FROM:<a.@b.example>']) {
     assert.equal(code(() => parseMailFrom(bad, o)), '501 5.1.7', bad);
   }
   assert.equal(code(() => parseMailFrom('FRM:<a@b.example>', o)), '501 5.5.4');
@@ -87,6 +87,17 @@ test('MAIL parameters are parsed and checked', () => {
   for (const [params, want] of cases) assert.equal(code(() => parseMailFrom(`FROM:<a@b.example>${params}`, o)), want, params);
   assert.equal(code(() => parseMailFrom('FROM:<a@b.example> SIZE=1', { extensions: new Set() })), '555 5.5.4'); // not offered (HELO session)
   assert.equal(code(() => parseMailFrom('FROM:<a@b.example>SIZE=1', o)), '501 5.5.4');
+});
+
+test('HOLDUNTIL in the past or the future is parsed; its range is left to the session (RFC 4865 §3)', () => {
+  const past = parseMailFrom('FROM:<a@b.example> HOLDUNTIL=2001-02-03T04:05:06Z', o).params.holdUntil;
+  assert.equal(past?.toISOString(), '2001-02-03T04:05:06.000Z');
+  const future = parseMailFrom('FROM:<a@b.example> HOLDUNTIL=2999-12-31T23:00:00.5+02:00', o).params.holdUntil;
+  assert.equal(future?.toISOString(), '2999-12-31T21:00:00.500Z');
+  for (const bad of ['2030-02-31T00:00:00Z', '2030-13-01T00:00:00Z', '2030-01-01 00:00:00Z', '2030-01-01T00:00Z', '1234567890']) {
+    assert.equal(code(() => parseMailFrom(`FROM:<a@b.example> HOLDUNTIL=${bad}`, o)), '501 5.5.4', bad);
+  }
+  assert.equal(code(() => parseMailFrom('FROM:<a@b.example> HOLDFOR=-1', o)), '501 5.5.4');
 });
 
 test('RCPT parameters: NOTIFY and ORCPT (xtext and utf-8)', () => {

@@ -108,18 +108,12 @@ function parsePath(s: string, allowNull: boolean, allowPostmaster: boolean): { p
     localpart = out;
   } else {
     const m = dotString.exec(s.slice(p));
-    if (!m) {
-      if (allowPostmaster && /^postmaster>/i.test(s.slice(p))) {
-        const lp = s.slice(p, p + 10);
-        return { path: { localpart: lp, domain: '', asciiDomain: '', address: lp.toLowerCase(), utf8: false }, rest: s.slice(p + 11) }; // RFC 5321 §4.5.1
-      }
-      throw new PathSyntax('bad local part');
-    }
+    if (!m) throw new PathSyntax('bad local part');
     localpart = m[0];
     p += m[0].length;
   }
   if (s[p] !== '@') {
-    if (allowPostmaster && s[p] === '>' && localpart.toLowerCase() === 'postmaster') return { path: { localpart, domain: '', asciiDomain: '', address: 'postmaster', utf8: false }, rest: s.slice(p + 1) };
+    if (allowPostmaster && s[p] === '>' && localpart.toLowerCase() === 'postmaster') return { path: { localpart, domain: '', asciiDomain: '', address: 'postmaster', utf8: false }, rest: s.slice(p + 1) }; // RFC 5321 §4.1.1.3, §4.5.1
     throw new PathSyntax('missing @domain');
   }
   p++;
@@ -144,7 +138,9 @@ function parseDomain(d: string): { domain: string; asciiDomain: string } {
   if (d === '' || d.length > 255 || /[\s<>@,;:"\\[\]()]/.test(d) || d.startsWith('.') || d.endsWith('.') || d.includes('..')) throw new PathSyntax('bad domain');
   const ascii = domainToASCII(d.normalize('NFC')); // RFC 5890 IDNA; '' when not a valid name
   if (ascii === '' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(ascii)) throw new PathSyntax('bad domain'); // RFC 5321 §4.1.2 sub-domain (LDH)
-  return { domain: domainToUnicode(ascii), asciiDomain: ascii };
+  const unicode = domainToUnicode(ascii);
+  if (/(^|\.)xn--/.test(unicode)) throw new PathSyntax('bad IDNA A-label'); // RFC 5891 §5.4: an A-label must decode to a valid U-label
+  return { domain: unicode, asciiDomain: ascii };
 }
 
 /** Splits "KEY=value KEY2" parameters (RFC 5321 §4.1.2 Mail-parameters). */
@@ -229,23 +225,24 @@ export function parseMailFrom(args: string, o: ParseOptions): { path: SmtpPath |
         break;
       }
       case 'AUTH': params.auth = decoded(key, need(key, v), xtextDecode); break; // RFC 4954 §5
-      case 'HOLDFOR': { // RFC 4865 §4
+      case 'HOLDFOR': { // RFC 4865 §3: future-release-integer
         const h = need(key, v);
         if (!/^\d{1,9}$/.test(h)) throw new SmtpError(501, '5.5.4', 'HOLDFOR must be a number of seconds');
         params.holdFor = Number(h);
         break;
       }
-      case 'HOLDUNTIL': { // RFC 4865 §4: RFC 3339 date-time
+      case 'HOLDUNTIL': { // RFC 4865 §3 (errata 2040): RFC 3339 §5.6 date-time; past or too far ahead is the session's call (max-future-release)
         const h = need(key, v);
-        const d = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(h) ? new Date(h) : new Date(NaN);
-        if (Number.isNaN(d.getTime())) throw new SmtpError(501, '5.5.4', 'HOLDUNTIL must be an RFC 3339 date-time');
+        const m = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.exec(h);
+        const d = m ? new Date(h) : new Date(NaN);
+        if (!m || Number.isNaN(d.getTime()) || Number(m[3]) > new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate()) throw new SmtpError(501, '5.5.4', 'HOLDUNTIL must be an RFC 3339 date-time');
         params.holdUntil = d;
         break;
       }
       default: throw new SmtpError(555, '5.5.4', `parameter ${key} not supported for MAIL`);
     }
   }
-  if (params.holdFor !== undefined && params.holdUntil !== undefined) throw new SmtpError(501, '5.5.4', 'HOLDFOR and HOLDUNTIL together'); // RFC 4865 §4
+  if (params.holdFor !== undefined && params.holdUntil !== undefined) throw new SmtpError(501, '5.5.4', 'HOLDFOR and HOLDUNTIL together'); // RFC 4865 §3: one hold-param
   if (parsed.path?.utf8 && !params.smtputf8) throw new SmtpError(553, '5.6.7', 'non-ASCII address needs SMTPUTF8'); // RFC 6531 §3.7.4.1
   return { path: parsed.path, params };
 }

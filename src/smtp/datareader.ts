@@ -61,6 +61,7 @@ export class DataReader {
     let i = 0;
     let run = 0; // start of input bytes copied unchanged to the output
     const n = input.length;
+    let nextCR = -1; // position of the next CR at or after i (n: none); searched once per CR, not once per line
     while (i < n) {
       switch (this.#state) {
         case LINESTART:
@@ -118,8 +119,12 @@ export class DataReader {
         case TEXT: {
           const lf = input.indexOf(10, i);
           const end = lf < 0 ? n : lf;
-          const cr = input.indexOf(13, i);
-          if (cr >= 0 && cr < end - 1) {
+          if (nextCR < i) {
+            nextCR = input.indexOf(13, i);
+            if (nextCR < 0) nextCR = n;
+          }
+          const cr = nextCR;
+          if (cr < end - 1) {
             this.#fail(input[cr + 1] === 0x2e ? 'CR.CR' : 'bare CR');
             i = cr + 1;
             break;

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { parseCommand, parseMailFrom, parseRcptTo } from './command.ts';
 import { isSmtpError } from './reply.ts';
 import { readAll } from './testreader.ts';
+import { dotStuffTransform } from './dotstuff.ts';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -55,4 +58,27 @@ test('fuzz: DATA reader results do not depend on chunking', () => {
     assert.deepEqual(readAll(input, cuts, 40), whole, `${JSON.stringify(s)} cuts ${cuts.join(',')}`);
     assert.equal(whole.done, true, JSON.stringify(s));
   }
+});
+
+test('fuzz: what dot-stuffing sends, the DATA reader reads back with line ends normalised', async () => {
+  const rnd = prng(11);
+  const deadline = Date.now() + 300;
+  let n = 0;
+  for (; Date.now() < deadline; n++) {
+    let s = '';
+    const len = Math.floor(rnd() * 20);
+    for (let i = 0; i < len; i++) s += dataPieces[Math.floor(rnd() * dataPieces.length)];
+    const chunks: Buffer[] = [];
+    for (let from = 0; from < s.length; ) {
+      const to = from + 1 + Math.floor(rnd() * 6);
+      chunks.push(Buffer.from(s.slice(from, to), 'latin1'));
+      from = to;
+    }
+    const sent = await buffer(Readable.from(chunks).pipe(dotStuffTransform()));
+    const r = readAll(sent, [Math.floor(rnd() * sent.length)]);
+    let want = s.replace(/\r\n|\r|\n/g, '\r\n');
+    if (want !== '' && !want.endsWith('\r\n')) want += '\r\n';
+    assert.deepEqual(r, { consumed: sent.length, message: want, done: true, error: undefined }, JSON.stringify(s));
+  }
+  assert.ok(n > 100, `only ${n} rounds`);
 });
