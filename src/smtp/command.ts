@@ -185,15 +185,21 @@ function pathArgs(args: string, keyword: 'FROM' | 'TO'): string {
   return args.slice(m[0].length);
 }
 
+/** "FROM:<path>" (null path allowed) or "TO:<path>" (<postmaster> allowed); the path's syntax errors get the sender or recipient code. */
+function keywordPath(args: string, keyword: 'FROM' | 'TO'): { path: SmtpPath | null; rest: string } {
+  const from = keyword === 'FROM';
+  try {
+    return parsePath(pathArgs(args, keyword), from, !from);
+  } catch (e) {
+    if (!(e instanceof PathSyntax)) throw e;
+    if (from) throw new SmtpError(501, '5.1.7', `bad sender address: ${e.message}`); // RFC 3463 §3.2 X.1.7 bad sender's mailbox address syntax
+    throw new SmtpError(501, '5.1.3', `bad recipient address: ${e.message}`); // RFC 3463 §3.2 X.1.3 bad destination mailbox address syntax
+  }
+}
+
 /** The args of MAIL ("FROM:<path> params"). */
 export function parseMailFrom(args: string, o: ParseOptions): { path: SmtpPath | null; params: MailParams } {
-  let parsed;
-  try {
-    parsed = parsePath(pathArgs(args, 'FROM'), true, false);
-  } catch (e) {
-    if (e instanceof PathSyntax) throw new SmtpError(501, '5.1.7', `bad sender address: ${e.message}`); // RFC 3463 5.1.7
-    throw e;
-  }
+  const parsed = keywordPath(args, 'FROM');
   const raw = parseParams(parsed.rest, o);
   const params: MailParams = { smtputf8: false, requireTLS: false };
   for (const [key, v] of raw) {
@@ -249,13 +255,7 @@ export function parseMailFrom(args: string, o: ParseOptions): { path: SmtpPath |
 
 /** The args of RCPT ("TO:<path> params"); "<postmaster>" without domain is allowed (RFC 5321 §4.1.1.3). */
 export function parseRcptTo(args: string, o: ParseOptions): { path: SmtpPath; params: RcptParams } {
-  let parsed;
-  try {
-    parsed = parsePath(pathArgs(args, 'TO'), false, true);
-  } catch (e) {
-    if (e instanceof PathSyntax) throw new SmtpError(501, '5.1.3', `bad recipient address: ${e.message}`); // RFC 3463 5.1.3
-    throw e;
-  }
+  const parsed = keywordPath(args, 'TO');
   const path = parsed.path!;
   if (path.utf8 && !o.smtputf8) throw new SmtpError(553, '5.6.7', 'non-ASCII address needs SMTPUTF8 in MAIL FROM'); // RFC 6531 §3.7.4.1
   const params: RcptParams = {};

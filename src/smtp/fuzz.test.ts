@@ -26,7 +26,7 @@ const dataPieces = ['\r\n', '\n', '\r', '.', '..', 'x', 'abc', '\r\n.\r\n', '\n.
 test('fuzz: command parsers throw only SmtpError', () => {
   const rnd = prng(3);
   const ext = { extensions: new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH', 'REQUIRETLS', 'HOLDFOR', 'HOLDUNTIL', 'NOTIFY', 'ORCPT']) };
-  const deadline = Date.now() + 500;
+  const deadline = Date.now() + 400;
   let n = 0;
   while (Date.now() < deadline) {
     let s = '';
@@ -46,7 +46,7 @@ test('fuzz: command parsers throw only SmtpError', () => {
 
 test('fuzz: DATA reader results do not depend on chunking', () => {
   const rnd = prng(7);
-  const deadline = Date.now() + 500;
+  const deadline = Date.now() + 400;
   while (Date.now() < deadline) {
     let s = '';
     const len = Math.floor(rnd() * 20);
