@@ -11,6 +11,7 @@ import type { Resolver } from '../dns/index.ts';
 import { resolverAdapter } from './resolver.ts';
 import { iprev, type IprevResult } from './iprev.ts';
 import { dmarcAligned } from './alignment.ts';
+import { foldField } from './fold.ts';
 
 export interface InboundCheckInput {
   remoteIP: string;
@@ -108,7 +109,7 @@ export async function checkInbound(input: InboundCheckInput): Promise<InboundChe
   const arc = { result: (arcValue === 'pass' || arcValue === 'fail' ? arcValue : 'none') as 'pass' | 'fail' | 'none' };
 
   const verifiedDomains = [...new Set([...(spf.result === 'pass' ? [spf.domain] : []), ...dkim.filter((x) => x.result === 'pass').map((x) => x.domain)].map((x) => x.toLowerCase()))];
-  const headers = authenticationResults(input, ipResult, spf, dkim, dmarc, arc) + (spfRaw?.header ? `${spfRaw.header.replace(/\r?\n?$/, '')}\r\n` : receivedSpf(input, spf));
+  const headers = foldField(authenticationResults(input, ipResult, spf, dkim, dmarc, arc)) + foldField(spfRaw?.header || receivedSpf(input, spf));
   return { iprev: ipResult, spf, dkim, dmarc, arc, headers, verifiedDomains };
 }
 
@@ -145,21 +146,32 @@ const defaultSignedHeaders = ['From', 'To', 'Cc', 'Reply-To', 'Subject', 'Date',
 
 /** DKIM-Signature fields for the message in the file, one per signer (RSA-SHA256 or Ed25519-SHA256, RFC 8463). */
 export async function dkimSign(messagePath: string, signers: DkimSigner[]): Promise<string> {
-  if (signers.length === 0) return '';
   const now = new Date();
-  const data = signers.map((s) => {
-    const names = s.headers ?? defaultSignedHeaders;
-    const headerList = s.dontSealHeaders ? names : [...names, ...names]; // each name twice: no such field can be added later (RFC 6376 §8.15)
-    const algorithm = isEd25519(s.privateKeyPEM) ? 'ed25519-sha256' : 'rsa-sha256';
-    return {
-      signingDomain: s.domain, selector: s.selector, privateKey: s.privateKeyPEM, algorithm, canonicalization: s.canonicalization, headerList,
-      ...(s.expirationSeconds ? { expires: new Date(now.getTime() + s.expirationSeconds * 1000) } : {}),
-    };
-  });
-  const first = data[0]!;
-  const r = await mailauthSign(createReadStream(messagePath), { ...first, signTime: now, signatureData: data });
-  if (r.errors?.length) throw new Error(`dkim signing failed: ${r.errors.map((e) => e.err?.message ?? String(e)).join('; ')}`);
-  return r.signatures;
+  // mailauth takes x= (RFC 6376 §3.5) for all signatures of one call, so signers are signed in groups of equal expiration.
+  const groups = new Map<number, DkimSigner[]>();
+  for (const s of signers) groups.set(s.expirationSeconds ?? 0, [...(groups.get(s.expirationSeconds ?? 0) ?? []), s]);
+  let out = '';
+  for (const [expirationSeconds, group] of groups) {
+    const data = group.map((s) => ({
+      signingDomain: s.domain, selector: s.selector, privateKey: s.privateKeyPEM, canonicalization: s.canonicalization,
+      algorithm: isEd25519(s.privateKeyPEM) ? 'ed25519-sha256' : 'rsa-sha256',
+      // todo: RFC 6376 §8.15 oversigning when !dontSealHeaders: mailauth 7's signer puts only the fields present in h=
+      headerList: s.headers ?? defaultSignedHeaders,
+    }));
+    const expires = expirationSeconds ? { expires: new Date(now.getTime() + expirationSeconds * 1000) } : {};
+    const r = await mailauthSign(createReadStream(messagePath), { ...data[0]!, ...expires, signTime: now, signatureData: data });
+    if (r.errors?.length) throw new DkimSignError(r.errors.map((e) => e.err?.message ?? String(e)).join('; '));
+    out += r.signatures;
+  }
+  return out;
+}
+
+/** Signing failed: a bad key, or a message without From (RFC 6376 §5.4). */
+export class DkimSignError extends Error {
+  constructor(detail: string) {
+    super(`dkim signing failed: ${detail}`);
+    this.name = 'DkimSignError';
+  }
 }
 
 function isEd25519(pem: string): boolean {

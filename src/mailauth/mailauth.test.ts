@@ -1,5 +1,5 @@
 // Inbound checks against the in-memory resolver: the RFC 8463 example signatures, RFC 7208
-// Appendix A SPF cases, our DKIM policy (l=, unsigned Subject), DMARC reject, hermetic
+// Appendix B SPF examples, our DKIM policy (l=, unsigned Subject), DMARC reject, hermetic
 // mode (no DNS), and signing round trips including a 20 MiB message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,13 +41,13 @@ test('RFC 8463 Appendix A: the ed25519 and the RSA signature both verify', async
   assert.deepEqual(res.dkim.map((d) => [d.selector, d.algorithm, d.result]), [['brisbane', 'ed25519-sha256', 'pass'], ['test', 'rsa-sha256', 'pass']]);
   assert.deepEqual(res.verifiedDomains, ['football.example.com']);
   assert.match(res.headers, /^Authentication-Results: mx\.mailcove\.example;\r\n\tiprev=/);
-  assert.match(res.headers, /dkim=pass header\.d=football\.example\.com header\.s=brisbane header\.a=ed25519-sha256/);
+  assert.match(res.headers.replace(/\r\n(?=[ \t])/g, ''), /dkim=pass header\.d=football\.example\.com header\.s=brisbane header\.a=ed25519-sha256/);
   const tampered = rfc8463.replace('Are you hungry yet?', 'Are you thirsty yet?');
   const bad = await checkInbound(input(await file(tampered), { resolver: r }));
   assert.deepEqual(bad.dkim.map((d) => d.result), ['fail', 'fail']);
 });
 
-/** RFC 7208 Appendix A.1 zone. */
+/** RFC 7208 Appendix B.1 zone. */
 function appendixA(spf: string): MemoryResolver {
   const r = new MemoryResolver()
     .add('example.com', 'MX', [{ preference: 10, exchange: 'mail-a.example.com' }, { preference: 20, exchange: 'mail-b.example.com' }])
@@ -65,7 +65,7 @@ function appendixA(spf: string): MemoryResolver {
   return r.addTXT('example.com', spf);
 }
 
-test('RFC 7208 Appendix A.1 SPF examples', async () => {
+test('RFC 7208 Appendix B.1 SPF examples', async () => {
   const msg = await file('From: <joe@example.com>\r\nSubject: spf\r\n\r\nx\r\n');
   const cases: Array<[string, string, string]> = [
     ['v=spf1 +all', '192.0.2.200', 'pass'],
@@ -85,13 +85,75 @@ test('RFC 7208 Appendix A.1 SPF examples', async () => {
   }
 });
 
-test('SPF lookup limits: more than 10 DNS mechanisms or 2 void lookups is permerror (RFC 7208 §4.6.4)', async () => {
+test('SPF lookup limits: 10 DNS mechanisms and 2 void lookups are evaluated, one more is permerror (RFC 7208 §4.6.4)', async () => {
   const msg = await file('From: <joe@example.com>\r\n\r\nx\r\n');
-  const r = new MemoryResolver().addTXT('example.com', `v=spf1 ${Array.from({ length: 11 }, (_, i) => `a:h${i}.example.com`).join(' ')} -all`);
-  for (let i = 0; i < 11; i++) r.add(`h${i}.example.com`, 'A', ['198.51.100.1']);
-  assert.equal((await checkInbound(input(msg, { resolver: r }))).spf.result, 'permerror');
-  const v = new MemoryResolver().addTXT('example.com', 'v=spf1 a:v1.example.com a:v2.example.com a:v3.example.com -all');
-  assert.equal((await checkInbound(input(msg, { resolver: v }))).spf.result, 'permerror');
+  const mechanisms = (count: number) => {
+    const r = new MemoryResolver().addTXT('example.com', `v=spf1 ${Array.from({ length: count }, (_, i) => `a:h${i}.example.com`).join(' ')} -all`);
+    for (let i = 0; i < count; i++) r.add(`h${i}.example.com`, 'A', ['198.51.100.1']);
+    return r;
+  };
+  assert.equal((await checkInbound(input(msg, { resolver: mechanisms(10) }))).spf.result, 'fail');
+  assert.equal((await checkInbound(input(msg, { resolver: mechanisms(11) }))).spf.result, 'permerror');
+  const voids = (count: number) => new MemoryResolver().addTXT('example.com', `v=spf1 ${Array.from({ length: count }, (_, i) => `a:v${i}.example.com`).join(' ')} -all`);
+  assert.equal((await checkInbound(input(msg, { resolver: voids(2) }))).spf.result, 'fail');
+  assert.equal((await checkInbound(input(msg, { resolver: voids(3) }))).spf.result, 'permerror');
+});
+
+test('RFC 7208 Appendix B.2 multiple domains: include of two domains, redirect to a shared record', async () => {
+  const msg = await file('From: <user@example.org>\r\n\r\nx\r\n');
+  const r = appendixA('v=spf1 a -all')
+    .addTXT('example.net', 'v=spf1 ip4:198.51.100.0/24 -all')
+    .addTXT('example.org', 'v=spf1 include:example.com include:example.net -all')
+    .addTXT('la.example.org', 'v=spf1 redirect=example.org');
+  const cases: Array<[string, string, string]> = [
+    ['user@example.org', '192.0.2.10', 'pass'], ['user@example.org', '198.51.100.7', 'pass'], ['user@example.org', '203.0.113.1', 'fail'],
+    ['user@la.example.org', '198.51.100.7', 'pass'], ['user@la.example.org', '203.0.113.1', 'fail'],
+  ];
+  for (const [mailFrom, ip, want] of cases) assert.equal((await checkInbound(input(msg, { resolver: r, mailFrom, remoteIP: ip }))).spf.result, want, `${mailFrom} from ${ip}`);
+});
+
+test('RFC 7208 Appendix B.3 DNSBL style: exists with %{l1r+}, %{ir} and %{d} macros', async () => {
+  const msg = await file('From: <x@example.com>\r\n\r\nx\r\n');
+  const r = appendixA('v=spf1 mx include:mobile-users._spf.%{d} include:remote-users._spf.%{d} -all')
+    .addTXT('mobile-users._spf.example.com', 'v=spf1 exists:%{l1r+}.%{d}')
+    .addTXT('remote-users._spf.example.com', 'v=spf1 exists:%{ir}.%{l1r+}.%{d}')
+    .add('mary.mobile-users._spf.example.com', 'A', ['127.0.0.2'])
+    .add('fred.mobile-users._spf.example.com', 'A', ['127.0.0.2'])
+    .add('15.15.168.192.joel.remote-users._spf.example.com', 'A', ['127.0.0.2'])
+    .add('16.15.168.192.joel.remote-users._spf.example.com', 'A', ['127.0.0.2']);
+  const cases: Array<[string, string, string]> = [
+    ['mary@example.com', '203.0.113.9', 'pass'], ['fred+bulk@example.com', '203.0.113.9', 'pass'], // %{l1r+}: "fred" of "fred+bulk" (RFC 7208 §7.3)
+    ['joel@example.com', '192.168.15.15', 'pass'], ['joel@example.com', '192.168.15.16', 'pass'], ['joel@example.com', '192.168.15.17', 'fail'],
+    ['alice@example.com', '192.0.2.129', 'pass'], ['alice@example.com', '203.0.113.9', 'fail'],
+  ];
+  for (const [mailFrom, ip, want] of cases) assert.equal((await checkInbound(input(msg, { resolver: r, mailFrom, remoteIP: ip }))).spf.result, want, `${mailFrom} from ${ip}`);
+});
+
+test('RFC 7208 Appendix B.4 multiple requirements: -include of an address range and of a ptr check', async () => {
+  const msg = await file('From: <joe@example.com>\r\n\r\nx\r\n');
+  const zone = (ptrRecord: string) => appendixA('v=spf1 -include:ip4._spf.%{d} -include:ptr._spf.%{d} +all')
+    .addTXT('ip4._spf.example.com', 'v=spf1 -ip4:192.0.2.0/24 +all')
+    .addTXT('ptr._spf.example.com', ptrRecord);
+  // As printed, "-ptr" compares with the current domain ptr._spf.example.com (RFC 7208 §5.5), so every host fails.
+  for (const ip of ['192.0.2.65', '192.0.2.200', '203.0.113.1']) assert.equal((await checkInbound(input(msg, { resolver: zone('v=spf1 -ptr +all'), remoteIP: ip }))).spf.result, 'fail', ip);
+  // With the domain named, the intended policy: in 192.0.2.0/24 and a validated name in example.com.
+  const intended = zone('v=spf1 -ptr:example.com +all');
+  const cases: Array<[string, string]> = [['192.0.2.65', 'pass'], ['192.0.2.200', 'fail'], ['10.0.0.4', 'fail']];
+  for (const [ip, want] of cases) assert.equal((await checkInbound(input(msg, { resolver: intended, remoteIP: ip }))).spf.result, want, ip);
+});
+
+test('added header fields are folded at whitespace to 78 characters and unfold to the same text', async () => {
+  const long = 'some-long-subdomain.example-organisation.com';
+  const r = new MemoryResolver().addTXT(long, 'v=spf1 ip4:192.0.2.10 -all').addTXT(`_dmarc.${long}`, 'v=DMARC1; p=reject');
+  const key = await keyed('ed25519', 'selector-2026-long', long, r);
+  const body = `From: <joe@${long}>\r\nSubject: fold\r\n\r\nb\r\n`;
+  const sig = await dkimSign(await file(body), [{ domain: long, selector: 'selector-2026-long', privateKeyPEM: key, canonicalization: 'relaxed/relaxed', dontSealHeaders: true }]);
+  const res = await checkInbound(input(await file(sig + body), { resolver: r, mailFrom: `joe@${long}`, ehlo: `mail.${long}` }));
+  assert.equal(res.dkim[0]?.result, 'pass');
+  const lines = res.headers.replace(/\r\n$/, '').split('\r\n');
+  assert.ok(lines.every((l) => l.length <= 78), lines.filter((l) => l.length > 78).join('\n'));
+  assert.deepEqual(res.headers.match(/^[A-Za-z-]+:/gm), ['Authentication-Results:', 'Received-SPF:']);
+  assert.match(res.headers.replace(/\r\n(?=[ \t])/g, ''), new RegExp(`dkim=pass header\\.d=${long.replace(/\./g, '\\.')} header\\.s=selector-2026-long header\\.a=ed25519-sha256;`));
 });
 
 async function keyed(kind: 'rsa' | 'ed25519', selector: string, domain: string, r: MemoryResolver): Promise<string> {
@@ -111,6 +173,8 @@ test('dkimSign with RSA and ed25519 verifies; DMARC passes aligned and rejects a
   ]);
   assert.equal(sigs.match(/^DKIM-Signature:/gm)?.length, 2);
   assert.match(sigs, /a=ed25519-sha256/);
+  assert.equal(sigs.match(/\bx=\d+/g)?.length, 1); // RFC 6376 §3.5: only the second signer expires
+  assert.match(sigs.split(/^(?=DKIM-Signature:)/m)[1] ?? '', /s=e1;[^]*x=\d+/);
   const signed = await file(sigs + 'From: Joe <joe@example.com>\r\nTo: <x@example.net>\r\nSubject: signed\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n');
   const ok = await checkInbound(input(signed, { resolver: r }));
   assert.deepEqual(ok.dkim.map((d) => d.result), ['pass', 'pass']);
