@@ -5,7 +5,8 @@ import type { Resolver } from '../dns/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TlsConfig } from '../tls/index.ts';
 import type { ConcurrencyLimiter, RateLimiter } from '../ratelimit/index.ts';
-import type { authFailureLimiter } from '../sasl/index.ts';
+import type { AuthFailureLimiter } from '../sasl/index.ts';
+import type { AccountCache } from './accounts.ts';
 
 /** The three SMTP services (RFC 5321 MX, RFC 6409 submission, RFC 8314 §3.3 submissions). */
 export type SmtpService = 'smtp' | 'submission' | 'submissions';
@@ -35,6 +36,7 @@ export interface SmtpRateLimits {
 export interface SmtpContext {
   hostname: string; // greeting, Received "by", Authentication-Results authserv-id
   store: Store;
+  accounts: AccountCache; // open accounts shared by the sessions
   domains: () => DomainsConfig; // the live domains.conf
   configDir: string; // DKIM key files are relative to it
   resolver: Resolver;
@@ -42,7 +44,7 @@ export interface SmtpContext {
   limits: SmtpLimits;
   timeouts: SmtpTimeouts;
   unknownRecipientDelayMs: number; // slows down address harvesting (RCPT to unknown users)
-  authFailures: ReturnType<typeof authFailureLimiter>;
+  authFailures: AuthFailureLimiter;
   rateLimits: SmtpRateLimits | undefined; // undefined: no rate limits (localserve)
   /** localserve: every recipient goes to this account; simulated failures; plaintext AUTH on loopback. */
   localserve: { account: string; simulatedTimeoutMs: number } | undefined;

@@ -116,29 +116,25 @@ async function deliverLocal(s: Session, deliveries: readonly LocalDelivery[], fi
     targets.set(`${d.account}\0${mailbox}`, { account: d.account, mailbox });
   }
   const accounts = [...new Set([...targets.values()].map((t) => t.account))];
-  const open = await Promise.all(accounts.map((a) => s.ctx.store.openAccount(a)));
-  try {
-    for (const a of open) {
+  for (const name of accounts) {
+    await s.ctx.accounts.with(name, async (a) => {
       const q = await a.quota();
-      const copies = [...targets.values()].filter((t) => t.account === a.name).length;
+      const copies = [...targets.values()].filter((t) => t.account === name).length;
       if (q.limit !== null && q.used + copies * final.size > q.limit) {
         if (final.size > q.limit) throw new SmtpError(552, '5.2.2', 'message larger than the mailbox quota'); // RFC 3463 5.2.2 mailbox full, permanent: it never fits
         throw new SmtpError(452, '4.2.2', 'mailbox full'); // RFC 3463 4.2.2
       }
-    }
-    await Promise.all([...targets.values()].map(async (t) => {
-      const a = open[accounts.indexOf(t.account)]!;
-      try {
-        await a.deliver(t.mailbox, { spoolPath: final.path });
-      } catch (e) {
-        if (!isStoreError(e, 'NONEXISTENT') || t.mailbox === 'INBOX') throw storeToSmtp(e);
-        await a.createMailbox(t.mailbox).catch((ce: unknown) => { if (!isStoreError(ce, 'ALREADYEXISTS')) throw ce; }); // ruleset target made on first use
-        await a.deliver(t.mailbox, { spoolPath: final.path }).catch((e2: unknown) => { throw storeToSmtp(e2); });
-      }
-    }));
-  } finally {
-    await Promise.all(open.map((a) => a.close()));
+    });
   }
+  await Promise.all([...targets.values()].map((t) => s.ctx.accounts.with(t.account, async (a) => {
+    try {
+      await a.deliver(t.mailbox, { spoolPath: final.path });
+    } catch (e) {
+      if (!isStoreError(e, 'NONEXISTENT') || t.mailbox === 'INBOX') throw storeToSmtp(e);
+      await a.createMailbox(t.mailbox).catch((ce: unknown) => { if (!isStoreError(ce, 'ALREADYEXISTS')) throw ce; }); // ruleset target made on first use
+      await a.deliver(t.mailbox, { spoolPath: final.path }).catch((e2: unknown) => { throw storeToSmtp(e2); });
+    }
+  })));
 }
 
 function storeToSmtp(e: unknown): unknown {

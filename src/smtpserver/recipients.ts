@@ -70,11 +70,8 @@ function postmaster(config: DomainsConfig, hostname: string): string | undefined
 
 /** RCPT for an account whose quota is used up: 452 4.2.2 (RFC 3463 "mailbox full", temporary: it may be emptied). */
 async function checkQuota(s: Session, account: string): Promise<void> {
-  const a = await s.ctx.store.openAccount(account);
-  try {
+  await s.ctx.accounts.with(account, async (a) => {
     const q = await a.quota();
     if (q.limit !== null && q.used >= q.limit) throw new SmtpError(452, '4.2.2', 'mailbox full');
-  } finally {
-    await a.close();
-  }
+  });
 }

@@ -10,6 +10,7 @@ import { loadListenerTls, type TlsConfig } from '../tls/index.ts';
 import { ConcurrencyLimiter, RateLimiter } from '../ratelimit/index.ts';
 import { authFailureLimiter } from '../sasl/index.ts';
 import type { SmtpContext, SmtpRateLimits } from './context.ts';
+import { AccountCache } from './accounts.ts';
 import { startSmtpServers, type SmtpListenerSpec, type SmtpServers } from './server.ts';
 
 const minute = 60_000;
@@ -49,6 +50,7 @@ export async function startSmtp(o: StartSmtpOptions): Promise<RunningSmtp> {
   const ctx: SmtpContext = {
     hostname: st.hostname,
     store: o.store,
+    accounts: new AccountCache(o.store),
     domains: () => o.domains.current(),
     configDir: dirname(o.config.paths.static),
     resolver: o.resolver,
@@ -87,6 +89,7 @@ export async function startSmtp(o: StartSmtpOptions): Promise<RunningSmtp> {
       tls,
       close: async (graceMs?: number) => {
         await servers.close(graceMs);
+        await ctx.accounts.close();
         for (const t of tls) t.close();
       },
     };
