@@ -32,7 +32,7 @@ const reportDestination = (what: string) =>
 
 export const domainSchema = z.strictObject({
   description: z.string().optional().describe('Free text for the admin.'),
-  localpartCatchallSeparator: z.string().min(1).optional().meta({ description: "Sub-addressing: 'mjl+anything' is delivered as 'mjl' when the separator is '+'.", example: '+' }),
+  localpartCatchallSeparator: z.union([z.string().min(1), z.array(z.string().min(1))]).optional().meta({ description: "Sub-addressing separator(s) (RFC 5233): 'mjl+anything' is delivered as 'mjl' when a separator is '+'. One string or a list; default '+'. An empty list turns sub-addressing off.", example: ['+', '-'] }),
   localpartCaseSensitive: z.boolean().default(false).describe('Treat localparts as case-sensitive; by default they are compared lowercased.'),
   dkim: z
     .strictObject({
@@ -96,6 +96,12 @@ export const domainsSchema = z.strictObject({
   accounts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'account names are 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'), accountSchema).default({}).meta({ description: 'Accounts by name (the login name and the data directory name).', keyExample: 'mjl' }),
   aliases: z.record(z.string(), aliasSchema).default({}).meta({ description: 'Aliases and lists by address: messages go to every member.', keyExample: 'team@example.com' }),
 });
+
+/** The sub-addressing separators of a domain (RFC 5233): '+' unless configured. */
+export function catchallSeparators(d: Domain): string[] {
+  const s = d.localpartCatchallSeparator;
+  return s === undefined ? ['+'] : typeof s === 'string' ? [s] : s;
+}
 
 export type DomainsFile = z.output<typeof domainsSchema>; // as written, before names are normalised
 export type Domain = z.output<typeof domainSchema>;

@@ -5,6 +5,7 @@ export { loadConfig, checkConfig, parseStatic, parseDomains, domainsPath, config
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.ts';
 export type { StaticConfig, Listener, AcmeProvider } from './static.ts';
 export type { DomainsConfig, Domain, Account, Destination, Ruleset, Alias, DkimSelector } from './domains.ts';
+export { catchallSeparators } from './domains.ts';
 export { DynamicConfig, watchDomains, type DomainsListener, type WatchOptions } from './dynamic.ts';
 export { writeFileAtomic, addAccount, removeAccount, addAddress, removeAddress, addDomain, removeDomain, addAlias, removeAlias, addDkimSelector, type NewAccount, type NewDomain } from './write.ts';
 export { localserveConfig, localserveOffsets, type LocalserveOptions } from './localserve.ts';

@@ -11,8 +11,9 @@ test('lookupAddress finds accounts and aliases by canonical address, sub-address
   const c = r.value;
   assert.deepEqual(lookupAddress(c, 'MJL@EXAMPLE.COM'), { kind: 'account', account: 'mjl', address: 'mjl@example.com', destination: c.accounts['mjl']?.destinations['mjl@example.com'] });
   assert.equal(lookupAddress(c, 'team@example.com')?.kind, 'alias');
-  // example.com has no separator: "mjl+x" is not mjl.
-  assert.equal(lookupAddress(c, 'mjl+x@example.com'), undefined);
+  // example.com sets no separator: '+' by default.
+  assert.equal(lookupAddress(c, 'mjl+x@example.com')?.address, 'mjl@example.com');
+  assert.equal(lookupAddress(c, 'mjl-x@example.com'), undefined);
   assert.equal(lookupAddress(c, 'nobody@example.com'), undefined);
   assert.equal(lookupAddress(c, 'mjl@example.org'), undefined);
   // bücher.example: '+' separator and a catch-all; the A-label form finds the same.
@@ -21,4 +22,13 @@ test('lookupAddress finds accounts and aliases by canonical address, sub-address
   const other = lookupAddress(c, 'anyone@BÜCHER.example');
   assert.ok(other?.kind === 'account' && other.address === '@bücher.example' && other.destination.mailbox === 'Other');
   assert.equal(lookupAddress(c, 'not an address'), undefined);
+});
+
+test('several sub-addressing separators, or none', () => {
+  const text = domainsText.replace('  example.com: {}  # the main domain', '  example.com:\n    localpartCatchallSeparator: [+, "-"]').replace('  Bücher.Example:\n    localpartCatchallSeparator: +', '  Bücher.Example:\n    localpartCatchallSeparator: []');
+  const r = parseDomains('domains.conf', text);
+  assert.ok(r.ok, r.ok ? '' : r.problems.map((p) => p.message).join());
+  assert.equal(lookupAddress(r.value, 'mjl-news@example.com')?.address, 'mjl@example.com');
+  assert.equal(lookupAddress(r.value, 'mjl+news@example.com')?.address, 'mjl@example.com');
+  assert.equal(lookupAddress(r.value, 'info+x@bücher.example'), undefined);
 });

@@ -1,7 +1,7 @@
 // Finding where mail to an address goes: an alias, an account's address, or an account's
 // catch-all, after case folding and sub-addressing. Indexes are built once per config
 // version (a DomainsConfig is never changed after validation; reloads make a new one).
-import type { DomainsConfig, Destination, Alias } from './domains.ts';
+import { catchallSeparators, type DomainsConfig, type Destination, type Alias } from './domains.ts';
 import { canonicalLocalpart, parseAddress } from './names.ts';
 
 export type AddressTarget =
@@ -34,9 +34,9 @@ export function lookupAddress(c: DomainsConfig, address: string): AddressTarget 
   const local = canonicalLocalpart(p.localpart, d.localpartCaseSensitive);
   const exact = ix.get(`${local}@${p.domain}`);
   if (exact) return exact;
-  const sep = d.localpartCatchallSeparator;
-  const cut = sep ? local.indexOf(sep) : -1;
-  if (sep && cut > 0) {
+  for (const sep of catchallSeparators(d)) {
+    const cut = local.indexOf(sep);
+    if (cut <= 0) continue;
     const base = ix.get(`${local.slice(0, cut)}@${p.domain}`);
     if (base) return base;
   }

@@ -2,7 +2,7 @@
 // exists, an address belongs to one account or alias, DKIM sign names a selector...), and
 // the normalisation of names into their canonical form. Issues carry the path as written.
 import type { PathIssue } from './problems.ts';
-import type { DomainsFile, DomainsConfig, Domain, Account, Alias } from './domains.ts';
+import { catchallSeparators, type DomainsFile, type DomainsConfig, type Domain, type Account, type Alias } from './domains.ts';
 import { tlsServices, type StaticConfig } from './static.ts';
 import { normalizeDomain, parseAddress, canonicalLocalpart, localpartError, formatAddress } from './names.ts';
 
@@ -58,8 +58,8 @@ export function checkDomains(f: DomainsFile): { issues: PathIssue[]; config: Dom
         continue;
       }
       const canonical = c.address;
-      const sep = c.domain.localpartCatchallSeparator;
-      if (sep && canonical.slice(0, canonical.lastIndexOf('@')).includes(sep)) issues.push({ path, message: `localpart contains the catch-all separator ${JSON.stringify(sep)}; it could never be delivered to`, keyNode: true });
+      const sep = catchallSeparators(c.domain).find((x) => canonical.slice(0, canonical.lastIndexOf('@')).includes(x));
+      if (sep) issues.push({ path, message: `localpart contains the catch-all separator ${JSON.stringify(sep)}; it could never be delivered to`, keyNode: true });
       claim(canonical, path, `account ${JSON.stringify(name)}`);
       destinations[canonical] = dest;
     }
