@@ -31,6 +31,8 @@ test('config dkim gen writes a 0600 key, adds a signing selector and prints a re
     const r = await run(dir, 'config', 'dkim', 'gen', '--kind', kind, 'example.com', selector);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^${selector}\\._domainkey\\.example\\.com\\. TXT "v=DKIM1; k=${kind}; `, 'm'));
+    for (const [, s] of r.stdout.matchAll(/"([^"]*)"/g)) assert.ok(s!.length <= 255, 'TXT strings of at most 255 octets (RFC 1035 §3.3.14)');
+    if (kind === 'rsa') assert.match(r.stdout, /" "/); // a 2048-bit key needs two strings
   }
   const keyFile = join(dir, 'dkim', '2026a.example.com.ed25519.privatekey.pkcs8.pem');
   assert.equal((await stat(keyFile)).mode & 0o777, 0o600);

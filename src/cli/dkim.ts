@@ -21,5 +21,6 @@ export async function generateDkim(config: Config, domain: string, selector: str
     throw new CommandError(`writing ${path}: ${(e as Error).message}`);
   }
   await addDkimSelector(config, n.domain, selector, relative, true);
-  return { file: path, record: `${selector}._domainkey.${n.ascii}. TXT "${key.dnsRecord}"` };
+  const strings = key.dnsRecord.match(/.{1,255}/g) ?? []; // RFC 1035 §3.3.14: a TXT character-string holds at most 255 octets; RFC 6376 §3.6.2.2 joins them
+  return { file: path, record: `${selector}._domainkey.${n.ascii}. TXT ${strings.map((x) => `"${x}"`).join(' ')}` };
 }
