@@ -12,25 +12,42 @@ export interface WindowLimit {
 
 const maxKeys = 100_000; // per window; beyond it the oldest keys are dropped
 
-/** The three class keys of an IP: masked prefixes. IPv4-mapped IPv6 counts as IPv4. */
+/**
+ * The three class keys of an IP: masked prefixes. IPv4-mapped IPv6 (::ffff:a.b.c.d, in any
+ * spelling) counts as IPv4. A string that is no IP address is its own key in every class.
+ */
 export function ipClassKeys(ip: string): [string, string, string] {
-  const v4 = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-  if (isIP(v4) === 4) {
-    const n = v4.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
-    const mask = (bits: number) => `4/${bits}/${(n & (bits === 0 ? 0 : (~0 << (32 - bits)))) >>> 0}`;
-    return [mask(32), mask(26), mask(21)];
-  }
-  const words = expandIPv6(v4);
-  const prefix = (groups: number) => `6/${groups * 16}/${words.slice(0, groups).join(':')}`;
+  const addr = ip.replace(/%.*$/, ''); // RFC 4007 §11 zone index: not part of the address
+  if (isIP(addr) === 4) return ipv4Keys(ipv4Number(addr));
+  if (isIP(addr) !== 6) return [`?/${ip}`, `?/${ip}`, `?/${ip}`];
+  const w = ipv6Words(addr);
+  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) return ipv4Keys(((w[6]! << 16) | w[7]!) >>> 0); // RFC 4291 §2.5.5.2
+  const prefix = (groups: number) => `6/${groups * 16}/${w.slice(0, groups).map((x) => x.toString(16)).join(':')}`;
   return [prefix(4), prefix(3), prefix(2)];
 }
 
-function expandIPv6(ip: string): string[] {
-  const [head = '', tail] = ip.split('::') as [string, string | undefined];
+function ipv4Number(ip: string): number {
+  return ip.split('.').reduce((a, o) => (a << 8) | Number(o), 0) >>> 0;
+}
+
+function ipv4Keys(n: number): [string, string, string] {
+  const mask = (bits: number) => `4/${bits}/${(n & (~0 << (32 - bits))) >>> 0}`;
+  return [mask(32), mask(26), mask(21)];
+}
+
+/** The eight 16-bit words of a valid IPv6 address, with "::" and a trailing dotted quad expanded (RFC 4291 §2.2). */
+function ipv6Words(ip: string): number[] {
+  let s = ip;
+  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (quad) {
+    const n = ipv4Number(quad[1]!);
+    s = `${s.slice(0, quad.index)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head = '', tail] = s.split('::') as [string, string | undefined];
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const fill = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
-  return [...h, ...fill, ...t].map((w) => parseInt(w || '0', 16).toString(16));
+  return [...h, ...fill, ...t].map((x) => parseInt(x || '0', 16));
 }
 
 class Window {

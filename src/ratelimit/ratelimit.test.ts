@@ -56,3 +56,13 @@ test('every window is checked: an hourly limit refuses when the minute limit wou
   assert.ok(r.add('2001:db8::1', 1, t + 120_000));
   assert.ok(!r.add('2001:db8::1', 1, t + 240_000));
 });
+
+test('IP classes: other spellings of one address give the same keys; non-addresses do not crash', () => {
+  assert.deepEqual(ipClassKeys('::FFFF:C000:024D'), ipClassKeys('192.0.2.77')); // mapped, in hex
+  assert.deepEqual(ipClassKeys('0:0:0:0:0:ffff:192.0.2.77'), ipClassKeys('192.0.2.77'));
+  assert.deepEqual(ipClassKeys('2001:DB8:0:0:1::1'), ipClassKeys('2001:db8::1:0:0:1'));
+  assert.deepEqual(ipClassKeys('fe80::1%eth0'), ipClassKeys('fe80::1'));
+  assert.deepEqual(ipClassKeys('64:ff9b::192.0.2.77'), ipClassKeys('64:ff9b::c000:24d')); // embedded dotted quad (RFC 6052)
+  assert.equal(ipClassKeys('not-an-ip')[0], ipClassKeys('not-an-ip')[2]);
+  assert.ok(new RateLimiter([{ windowMs: 1000, limits: [1, 1, 1] }]).add('not-an-ip'));
+});
