@@ -98,6 +98,33 @@ test('SCRAM errors: bad proof, wrong nonce, unknown user, authzid mismatch, malf
   assert.equal(await kind(startSasl('PLAIN', c).step(Buffer.alloc(9000, 0x41))), 'malformed');
 });
 
+test('SCRAM does not reveal an unknown user at the first step: same shape, stable fake salt', async () => {
+  const c = ctx(base);
+  const serverFirst = async (user: string) => {
+    const s = await startSasl('SCRAM-SHA-256', c).step(b(`n,,n=${user},r=abc`));
+    assert.equal(s.kind, 'challenge');
+    return s.kind === 'challenge' ? s.data.toString() : '';
+  };
+  const known = /^r=abc[^,]+,s=([A-Za-z0-9+/=]+),i=(\d+)$/.exec(await serverFirst('user'));
+  const unknown1 = /^r=abc[^,]+,s=([A-Za-z0-9+/=]+),i=(\d+)$/.exec(await serverFirst('nobody'));
+  const unknown2 = /^r=abc[^,]+,s=([A-Za-z0-9+/=]+),i=(\d+)$/.exec(await serverFirst('nobody'));
+  assert.ok(known && unknown1 && unknown2);
+  assert.equal(unknown1[2], known[2]); // same iteration count
+  assert.equal(Buffer.from(unknown1[1]!, 'base64').length, Buffer.from(known[1]!, 'base64').length);
+  assert.equal(unknown1[1], unknown2[1]); // a random salt per attempt would give the unknown user away
+  assert.notEqual(unknown1[1], /s=([^,]+)/.exec(await serverFirst('other'))![1]);
+});
+
+test('PLAIN and LOGIN fail an unknown user like a wrong password', async () => {
+  const c = ctx(base);
+  assert.equal(await kind(startSasl('PLAIN', c).step(b('\0nobody\0pencil'))), 'authfailed');
+  const l = startSasl('LOGIN', c);
+  await l.step(b('nobody'));
+  assert.equal(await kind(l.step(b('pencil'))), 'authfailed');
+  const failing = ctx(base, { lookup: async () => { throw new Error('database locked'); } });
+  assert.equal(await kind(startSasl('PLAIN', failing).step(b('\0user\0pencil'))), 'temporary');
+});
+
 test('PLAIN, LOGIN and CRAM-MD5 check the password; unknown mechanisms are unsupported', async () => {
   const c = ctx(base);
   assert.equal((await startSasl('PLAIN', c).step(b('\0user\0pencil'))).kind, 'success');

@@ -3,7 +3,7 @@
 // (scram.ts), EXTERNAL (RFC 4422 Appendix A) with TLS client public keys. Protocol
 // framing (base64, "*" cancel, 334/+ continuation) is the protocol server's job.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { cramMD5Digest, verifyPassword } from './credentials.ts';
+import { cramMD5Digest, deriveCredentials, verifyPassword, type StoredCredentials } from './credentials.ts';
 import { scramExchange } from './scram.ts';
 import { SaslError, lookup, text, type SaslContext, type SaslExchange, type SaslStep } from './context.ts';
 
@@ -34,9 +34,12 @@ export function startSasl(mechanism: string, ctx: SaslContext): SaslExchange {
   }
 }
 
+let unknownUser: Promise<StoredCredentials> | undefined; // an unknown user costs the same scrypt as a known one: timing does not reveal accounts
+
 async function checkPassword(ctx: SaslContext, username: string, password: string): Promise<SaslStep> {
   const found = await lookup(ctx, username);
-  if (!found || !(await verifyPassword(found.credentials, password))) throw new SaslError('authfailed', `bad credentials for ${JSON.stringify(username)}`);
+  const ok = await verifyPassword(found?.credentials ?? (await (unknownUser ??= deriveCredentials(randomBytes(24).toString('base64')))), password);
+  if (!found || !ok) throw new SaslError('authfailed', `bad credentials for ${JSON.stringify(username)}`);
   return { kind: 'success', account: found.account, username };
 }
 
