@@ -17,7 +17,8 @@ export interface InboundCheckInput {
   remoteIP: string;
   ehlo: string;
   mailFrom: string; // '' for the null path
-  messagePath: string;
+  messagePath: string; // the message file; or '' with `message`
+  message?: Buffer; // the message in memory (small messages): read instead of messagePath
   hostname: string; // authserv-id (RFC 8601 §2.5)
   resolver: Resolver;
   tls?: { version: string; cipher: string };
@@ -59,7 +60,7 @@ const dkimValues = new Set(['pass', 'fail', 'neutral', 'policy', 'none', 'temper
 export async function checkInbound(input: InboundCheckInput): Promise<InboundCheckResult> {
   const adapter = resolverAdapter(input.resolver);
   const ipResult = await iprev(input.resolver, input.remoteIP);
-  const res = (await authenticate(createReadStream(input.messagePath), {
+  const res = (await authenticate(input.message ?? createReadStream(input.messagePath), {
     ip: input.remoteIP,
     helo: input.ehlo,
     sender: input.mailFrom,
@@ -145,7 +146,7 @@ export interface DkimSigner {
 const defaultSignedHeaders = ['From', 'To', 'Cc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding', 'List-Id', 'List-Unsubscribe', 'List-Unsubscribe-Post'];
 
 /** DKIM-Signature fields for the message in the file, one per signer (RSA-SHA256 or Ed25519-SHA256, RFC 8463). */
-export async function dkimSign(messagePath: string, signers: DkimSigner[]): Promise<string> {
+export async function dkimSign(message: string | Buffer, signers: DkimSigner[]): Promise<string> { // a file path, or the bytes
   const now = new Date();
   // mailauth takes x= (RFC 6376 §3.5) for all signatures of one call, so signers are signed in groups of equal expiration.
   const groups = new Map<number, DkimSigner[]>();
@@ -159,7 +160,7 @@ export async function dkimSign(messagePath: string, signers: DkimSigner[]): Prom
       headerList: s.headers ?? defaultSignedHeaders,
     }));
     const expires = expirationSeconds ? { expires: new Date(now.getTime() + expirationSeconds * 1000) } : {};
-    const r = await mailauthSign(createReadStream(messagePath), { ...data[0]!, ...expires, signTime: now, signatureData: data });
+    const r = await mailauthSign(typeof message === 'string' ? createReadStream(message) : message, { ...data[0]!, ...expires, signTime: now, signatureData: data });
     if (r.errors?.length) throw new DkimSignError(r.errors.map((e) => e.err?.message ?? String(e)).join('; '));
     out += r.signatures;
   }

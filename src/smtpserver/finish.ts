@@ -13,13 +13,13 @@ import { isStoreError } from '../store/index.ts';
 import { counter } from '../metrics/index.ts';
 import type { LocalDelivery } from './recipients.ts';
 import type { Session, Transaction } from './session.ts';
-import { readHeaderBlock, type Spool } from './spool.ts';
+import type { Spool } from './spool.ts';
 
 const delivered = counter('mailcove_smtp_messages_total', 'Messages accepted over SMTP, by service and outcome.', ['service', 'outcome']);
 const maxHeader = 1024 * 1024; // as the MIME indexer's limit
 
 export async function finishMessage(s: Session, tx: Transaction, spool: Spool): Promise<void> {
-  const { header, complete } = await readHeaderBlock(spool.path, maxHeader);
+  const { header, complete } = await spool.header(maxHeader);
   if (!complete && header.length < spool.size) throw new SmtpError(552, '5.6.0', 'header larger than 1 MiB'); // RFC 3463 5.6.0 media error
   const fields = parseHeader(header);
   const received = fields.filter((f) => f.key === 'received').length;
@@ -55,7 +55,7 @@ function sanitize(v: string): string {
 async function deliverInbound(s: Session, tx: Transaction, spool: Spool, fields: HeaderField[]): Promise<void> {
   const id = s.cid;
   const checks = await checkInbound({
-    remoteIP: s.remoteIP, ehlo: s.ehlo ?? '', mailFrom: tx.mailFrom?.address ?? '', messagePath: spool.path, hostname: s.ctx.hostname, resolver: s.ctx.resolver,
+    remoteIP: s.remoteIP, ehlo: s.ehlo ?? '', mailFrom: tx.mailFrom?.address ?? '', ...(spool.data ? { messagePath: '', message: spool.data } : { messagePath: await spool.file() }), hostname: s.ctx.hostname, resolver: s.ctx.resolver,
     ...(s.tls ? { tls: { version: s.tls.version, cipher: s.tls.cipher } } : {}),
   });
   s.log.info({ spf: checks.spf.result, dkim: checks.dkim.map((d) => `${d.domain}:${d.result}`), dmarc: checks.dmarc.result, iprev: checks.iprev.result }, 'message checks');
@@ -127,12 +127,14 @@ async function deliverLocal(s: Session, deliveries: readonly LocalDelivery[], fi
     });
   }
   await Promise.all([...targets.values()].map((t) => s.ctx.accounts.with(t.account, async (a) => {
+    const data = final.data;
+    const add = async () => (data ? a.append(t.mailbox, { data }) : a.deliver(t.mailbox, { spoolPath: await final.file() })); // small messages: one file, written by the store
     try {
-      await a.deliver(t.mailbox, { spoolPath: final.path });
+      await add();
     } catch (e) {
       if (!isStoreError(e, 'NONEXISTENT') || t.mailbox === 'INBOX') throw storeToSmtp(e);
       await a.createMailbox(t.mailbox).catch((ce: unknown) => { if (!isStoreError(ce, 'ALREADYEXISTS')) throw ce; }); // ruleset target made on first use
-      await a.deliver(t.mailbox, { spoolPath: final.path }).catch((e2: unknown) => { throw storeToSmtp(e2); });
+      await add().catch((e2: unknown) => { throw storeToSmtp(e2); });
     }
   })));
 }
@@ -181,7 +183,7 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
   try {
     const signers = await dkimSigners(s, config, from[0]!.host ?? '');
     if (signers.length > 0) {
-      const signatures = await dkimSign(final.path, signers);
+      const signatures = await dkimSign(await final.source(), signers);
       const signed = await final.withPrefix(s.ctx.spoolDir, Buffer.from(signatures));
       await final.discard();
       final = signed;
@@ -200,7 +202,7 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
           ...(r.params.notify !== undefined ? { notify: r.params.notify === 'NEVER' ? 'NEVER' : r.params.notify.join(',') } : {}),
           ...(r.params.orcpt !== undefined ? { orcpt: `${r.params.orcpt.addrType};${r.params.orcpt.address}` } : {}),
         })),
-        spoolPath: final.path, nextAttempt: new Date(Math.max(Date.now(), hold ?? 0)), extra,
+        spoolPath: await final.file(), nextAttempt: new Date(Math.max(Date.now(), hold ?? 0)), extra,
       });
     }
   } finally {

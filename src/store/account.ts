@@ -6,7 +6,7 @@ import { rm, writeFile, access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { logger } from '../log/index.ts';
 import { countUncaughtError } from '../metrics/index.ts';
-import { indexMessageFile, type MessageIndex } from '../mime/index.ts';
+import { indexMessageFile, parseMessage, type MessageIndex } from '../mime/index.ts';
 import { StoreError, isStoreError } from './errors.ts';
 import { checkKeyword, deletedBit, flagBits, flagNames } from './flags.ts';
 import { GroupCommit } from './groupcommit.ts';
@@ -235,7 +235,7 @@ export class SqliteAccount implements Account {
     this.#mailbox(name); // fail before writing a file
     const file = await this.#files.place(source);
     try {
-      const mime = JSON.stringify(await indexMessageFile(file.path));
+      const mime = JSON.stringify('data' in source && source.data.length <= 1024 * 1024 ? parseMessage(source.data) : await indexMessageFile(file.path)); // small messages: parsed from memory, no re-read
       return await this.#write((tx) => {
         const mb = this.#mailbox(name);
         this.#checkQuota(file.size);
