@@ -15,6 +15,7 @@ packages=(
   libauthen-sasl-perl     # swaks: AUTH
   gsasl      # SMTP: SCRAM-SHA-256(-PLUS) and EXTERNAL from GNU SASL's client
   openssl    # TLS: s_client with and without client certificates
+  python3    # SMTP: smtplib interop (the standard library is enough)
 )
 
 missing=()
