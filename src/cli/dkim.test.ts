@@ -5,21 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from './main.ts';
+import { runMailcove, type RunResult } from './testrun.ts';
 import { loadConfig } from '../config/index.ts';
 import { MemoryResolver } from '../dns/index.ts';
 import { checkInbound, dkimSign } from '../mailauth/index.ts';
 
-async function run(dir: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main([...argv, '--config', join(dir, 'mailcove.conf')], { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: process.stdin });
-  return { code, stdout, stderr };
+function run(dir: string, ...argv: string[]): Promise<RunResult> {
+  return runMailcove(join(dir, 'mailcove.conf'), argv.length, argv); // --config goes last
 }
 
 test('config dkim gen writes a 0600 key, adds a signing selector and prints a record that verifies its signatures', async (t) => {

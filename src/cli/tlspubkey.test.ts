@@ -5,9 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
-import { main } from './main.ts';
+import { runMailcove } from './testrun.ts';
 import { makeSelfSigned, publicKeyFingerprint } from '../tls/index.ts';
 
 const staticText = `hostname: mail.example.com
@@ -39,17 +38,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }): Promise<{ dir
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'mailcove.conf'), staticText);
   await writeFile(join(dir, 'domains.conf'), domainsText);
-  const run = async (...argv: string[]) => {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    const words = argv.slice(0, 3);
-    const code = await main([...words, '--config', join(dir, 'mailcove.conf'), ...argv.slice(3)], { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: process.stdin });
-    return { code, stdout, stderr };
-  };
+  const run = (...argv: string[]) => runMailcove(join(dir, 'mailcove.conf'), 3, argv);
   return { dir, run };
 }
 

@@ -10,11 +10,7 @@ test('a message over DATA is stored with Received and Authentication-Results on 
   const f = await smtpFixture();
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await c.command('MAIL FROM:<sender@example.net>', 250);
-    await c.command('RCPT TO:<mjl@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <sender@example.net>\r\nSubject: dots\r\n\r\n..leading dot\r\n.\r\n');
-    await c.expect(250, /2\.0\.0/);
+    await c.transaction('sender@example.net', ['mjl@example.com'], 'From: <sender@example.net>\r\nSubject: dots\r\n\r\n..leading dot', 250, /2\.0\.0/);
     const [m] = await f.messages('mjl');
     assert.ok(m);
     assert.match(m, /^Received: from client\.example \(\[127\.0\.0\.1\]\)\r\n\tby mail\.example\.com \(Mailcove\) with ESMTP id \S+\r\n\tfor <mjl@example\.com>;\r\n\t\w{3}, /);
@@ -57,11 +53,7 @@ test('bare LF line ends are normalised to CRLF', async () => {
   const f = await smtpFixture();
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await c.command('MAIL FROM:<sender@example.net>', 250);
-    await c.command('RCPT TO:<mjl@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('Subject: lf\n\nline one\nline two\r\n.\r\n');
-    await c.expect(250);
+    await c.transaction('sender@example.net', ['mjl@example.com'], 'Subject: lf\n\nline one\nline two');
     const [m] = await f.messages('mjl');
     assert.match(m!, /Subject: lf\r\n\r\nline one\r\nline two\r\n$/);
     c.close();
@@ -158,11 +150,7 @@ test('MX refuses a message failing DMARC with p=reject: 550 5.7.1', async () => 
   const f = await smtpFixture({ resolver });
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await c.command('MAIL FROM:<x@bank.example>', 250);
-    await c.command('RCPT TO:<mjl@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <ceo@bank.example>\r\nSubject: pay now\r\n\r\nx\r\n.\r\n');
-    await c.expect(550, /5\.7\.1 rejected by the DMARC policy of bank\.example/);
+    await c.transaction('x@bank.example', ['mjl@example.com'], 'From: <ceo@bank.example>\r\nSubject: pay now\r\n\r\nx', 550, /5\.7\.1 rejected by the DMARC policy of bank\.example/);
     assert.equal((await f.messages('mjl')).length, 0);
     c.close();
   } finally {

@@ -38,11 +38,7 @@ test('MX: messages over the per-network limit get 451 4.7.0 at MAIL', async () =
   const f = await smtpFixture({ context: { rateLimits: { connections: new RateLimiter([{ windowMs: minute, limits: [100, 100, 100] }]), concurrent: new ConcurrencyLimiter([10, 10, 10]), messages: new RateLimiter([{ windowMs: minute, limits: [1, 10, 10] }]), bytes: new RateLimiter([{ windowMs: minute, limits: [1e9, 1e9, 1e9] }]) } } });
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await c.command('MAIL FROM:<a@example.net>', 250);
-    await c.command('RCPT TO:<mjl@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('Subject: one\r\n\r\nx\r\n.\r\n');
-    await c.expect(250);
+    await c.transaction('a@example.net', ['mjl@example.com'], 'Subject: one\r\n\r\nx');
     await c.command('MAIL FROM:<a@example.net>', 451, /4\.7\.0/);
     c.close();
   } finally {

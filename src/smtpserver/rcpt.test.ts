@@ -3,15 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { smtpFixture, type SmtpFixture } from './testfixture.ts';
-import type { SmtpTestClient } from './testclient.ts';
-
-async function send(c: SmtpTestClient, from: string, to: string[], message: string): Promise<void> {
-  await c.command(`MAIL FROM:<${from}>`, 250);
-  for (const t of to) await c.command(`RCPT TO:<${t}>`, 250);
-  await c.command('DATA', 354);
-  c.write(`${message}\r\n.\r\n`);
-  await c.expect(250);
-}
 
 async function count(f: SmtpFixture, account: string, mailbox = 'INBOX'): Promise<number> {
   return (await f.messages(account, mailbox)).length;
@@ -35,9 +26,9 @@ test('sub-addresses, case, catch-all and <postmaster> reach their accounts', asy
   const f = await smtpFixture();
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await send(c, 'a@example.net', ['mjl+news@example.com', 'MJL@Example.COM'], 'Subject: x\r\n\r\nx');
-    await send(c, 'a@example.net', ['anything@example.org'], 'Subject: catchall\r\n\r\nx');
-    await send(c, 'a@example.net', ['postmaster'], 'Subject: pm\r\n\r\nx');
+    await c.transaction('a@example.net', ['mjl+news@example.com', 'MJL@Example.COM'], 'Subject: x\r\n\r\nx');
+    await c.transaction('a@example.net', ['anything@example.org'], 'Subject: catchall\r\n\r\nx');
+    await c.transaction('a@example.net', ['postmaster'], 'Subject: pm\r\n\r\nx');
     assert.equal(await count(f, 'mjl'), 2); // two addresses of mjl in one transaction make one copy; postmaster the second
     assert.equal(await count(f, 'other'), 1);
     c.close();
@@ -50,13 +41,13 @@ test('an alias delivers one copy to each member account; a members-only alias re
   const f = await smtpFixture();
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await send(c, 'a@example.net', ['team@example.com'], 'Subject: team\r\n\r\nx');
+    await c.transaction('a@example.net', ['team@example.com'], 'Subject: team\r\n\r\nx');
     assert.equal(await count(f, 'mjl'), 1);
     assert.equal(await count(f, 'other'), 1);
     await c.command('MAIL FROM:<a@example.net>', 250);
     await c.command('RCPT TO:<closed@example.com>', 550, /only members/);
     await c.command('RSET', 250);
-    await send(c, 'other@example.com', ['closed@example.com'], 'Subject: member\r\n\r\nx');
+    await c.transaction('other@example.com', ['closed@example.com'], 'Subject: member\r\n\r\nx');
     assert.equal(await count(f, 'other'), 2);
     c.close();
   } finally {
@@ -68,8 +59,8 @@ test('destination mailbox and header rulesets choose the mailbox, created on fir
   const f = await smtpFixture();
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await send(c, 'a@example.net', ['news@example.com'], 'Subject: plain\r\n\r\nx');
-    await send(c, 'a@example.net', ['news@example.com'], 'List-Id: <very.important.example>\r\nSubject: listed\r\n\r\nx');
+    await c.transaction('a@example.net', ['news@example.com'], 'Subject: plain\r\n\r\nx');
+    await c.transaction('a@example.net', ['news@example.com'], 'List-Id: <very.important.example>\r\nSubject: listed\r\n\r\nx');
     assert.equal(await count(f, 'mjl', 'News'), 1);
     assert.equal(await count(f, 'mjl', 'Important'), 1);
     c.close();
@@ -99,12 +90,8 @@ test('a full mailbox gets 452 4.2.2 at RCPT; a message larger than the quota 552
     await a.setQuota(600);
     await a.close();
     const c = await f.connect('smtp', { ehlo: 'client.example' });
-    await c.command('MAIL FROM:<a@example.net>', 250);
-    await c.command('RCPT TO:<mjl@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write(`Subject: big\r\n\r\n${'x'.repeat(700)}\r\n.\r\n`);
-    await c.expect(552, /5\.2\.2/);
-    await send(c, 'a@example.net', ['mjl@example.com'], 'Subject: fits\r\n\r\nx');
+    await c.transaction('a@example.net', ['mjl@example.com'], `Subject: big\r\n\r\n${'x'.repeat(700)}`, 552, /5\.2\.2/);
+    await c.transaction('a@example.net', ['mjl@example.com'], 'Subject: fits\r\n\r\nx');
     const b = await f.store.openAccount('mjl');
     await b.setQuota(1);
     await b.close();

@@ -75,16 +75,8 @@ test('submission: From must be the account\'s; exactly one From; Date and Messag
   try {
     const c = await f.connect('submissions', { ehlo: 'client.example', auth: true });
     await c.command('MAIL FROM:<other@example.com>', 550, /5\.7\.1/);
-    await c.command('MAIL FROM:<mjl+tag@example.com>', 250);
-    await c.command('RCPT TO:<other@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <other@example.com>\r\nSubject: spoof\r\n\r\nx\r\n.\r\n');
-    await c.expect(550, /not an address of your account/);
-    await c.command('MAIL FROM:<mjl@example.com>', 250);
-    await c.command('RCPT TO:<other@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <mjl@example.com>\r\nFrom: <mjl@example.com>\r\nSubject: two\r\n\r\nx\r\n.\r\n');
-    await c.expect(550, /exactly one From/);
+    await c.transaction('mjl+tag@example.com', ['other@example.com'], 'From: <other@example.com>\r\nSubject: spoof\r\n\r\nx', 550, /not an address of your account/);
+    await c.transaction('mjl@example.com', ['other@example.com'], 'From: <mjl@example.com>\r\nFrom: <mjl@example.com>\r\nSubject: two\r\n\r\nx', 550, /exactly one From/);
     await c.command('MAIL FROM:<mjl@example.com> RET=HDRS ENVID=env+2B1', 250);
     await c.command('RCPT TO:<other@example.com>', 250);
     await c.command('RCPT TO:<friend@remote.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;friend@remote.example', 250);
@@ -149,16 +141,8 @@ test('per-account daily limits answer 451 4.5.3', async () => {
     await c.command('DATA', 354);
     c.write('From: <mjl@example.com>\r\n\r\nx\r\n.\r\n');
     await c.expect(451, /4\.5\.3 .*first-time recipients/);
-    await c.command('MAIL FROM:<mjl@example.com>', 250);
-    await c.command('RCPT TO:<a@remote.example>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <mjl@example.com>\r\n\r\nx\r\n.\r\n');
-    await c.expect(250);
-    await c.command('MAIL FROM:<mjl@example.com>', 250);
-    await c.command('RCPT TO:<a@remote.example>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <mjl@example.com>\r\n\r\nx\r\n.\r\n');
-    await c.expect(451, /4\.5\.3 .*messages/);
+    await c.transaction('mjl@example.com', ['a@remote.example'], 'From: <mjl@example.com>\r\n\r\nx');
+    await c.transaction('mjl@example.com', ['a@remote.example'], 'From: <mjl@example.com>\r\n\r\nx', 451, /4\.5\.3 .*messages/);
     c.close();
   } finally {
     await f.done();
@@ -190,11 +174,7 @@ test('submitted messages are DKIM-signed with the From domain\'s selectors', asy
   const f = await smtpFixture({ domains: domainsText.replace('  example.com:\n    localpartCatchallSeparator: +\n', `  example.com:\n    localpartCatchallSeparator: +\n    dkim:\n      selectors:\n        s1:\n          privateKeyFile: ${keyDir}/k.pem\n      sign: [s1]\n`) });
   try {
     const c = await f.connect('submissions', { ehlo: 'client.example', auth: true });
-    await c.command('MAIL FROM:<mjl@example.com>', 250);
-    await c.command('RCPT TO:<other@example.com>', 250);
-    await c.command('DATA', 354);
-    c.write('From: <mjl@example.com>\r\nSubject: signed\r\n\r\nbody\r\n.\r\n');
-    await c.expect(250);
+    await c.transaction('mjl@example.com', ['other@example.com'], 'From: <mjl@example.com>\r\nSubject: signed\r\n\r\nbody');
     const [m] = await f.messages('other');
     assert.match(m!, /^DKIM-Signature: v=1; a=ed25519-sha256;[^]*d=example\.com;[^]*s=s1;/);
     await writeFile(`${keyDir}/m`, m!);

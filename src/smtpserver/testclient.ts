@@ -98,6 +98,15 @@ export class SmtpTestClient {
     return this.expect(code, text);
   }
 
+  /** One mail transaction: MAIL, RCPT for each recipient (each 250), DATA, the message, and the expected final reply. */
+  async transaction(from: string, to: readonly string[], message: string | Buffer, code = 250, text?: RegExp): Promise<Reply> {
+    await this.command(`MAIL FROM:<${from}>`, 250);
+    for (const t of to) await this.command(`RCPT TO:<${t}>`, 250);
+    await this.command('DATA', 354);
+    this.write(Buffer.concat([Buffer.isBuffer(message) ? message : Buffer.from(message), Buffer.from('\r\n.\r\n')]));
+    return this.expect(code, text);
+  }
+
   /** STARTTLS and the TLS handshake over this connection. */
   async starttls(o: ConnectionOptions = {}): Promise<void> {
     await this.command('STARTTLS', 220);

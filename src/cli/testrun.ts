@@ -1,0 +1,18 @@
+// Runs `mailcove` commands in-process through main() with captured output, for the CLI
+// tests of this folder. Test-only.
+import { PassThrough } from 'node:stream';
+import { main } from './main.ts';
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+/** Runs argv, inserting `--config CONFIG` after the first `words` words (the command name). */
+export async function runMailcove(config: string, words: number, argv: string[]): Promise<RunResult> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await main([...argv.slice(0, words), '--config', config, ...argv.slice(words)], { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: process.stdin });
+  return { code, stdout, stderr };
+}
