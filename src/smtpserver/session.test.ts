@@ -151,3 +151,27 @@ test('pipelined commands get their replies in order, in one group', async () => 
     await f.done();
   }
 });
+
+test('commands pipelined after STARTTLS in plaintext are dropped, not run after the handshake (RFC 3207 §4.2)', async () => {
+  const f = await smtpFixture();
+  try {
+    const c = await f.connect('smtp', { ehlo: 'client.example' });
+    c.write('STARTTLS\r\nMAIL FROM:<injected@example.net>\r\n');
+    await c.expect(220);
+    const { connect } = await import('node:tls');
+    const plain = c.socket;
+    plain.removeAllListeners('data');
+    const secure = connect({ socket: plain, rejectUnauthorized: false, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => { secure.once('secureConnect', () => resolve()); secure.once('error', reject); });
+    let got = '';
+    secure.on('data', (d: Buffer) => (got += d.toString()));
+    secure.write('EHLO client.example\r\nMAIL FROM:<a@example.net>\r\n');
+    const deadline = Date.now() + 5000;
+    while (!/\r\n250 2\.1\.0/.test(got) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(got, /^250-mail\.example\.com greets client\.example\r\n/);
+    assert.match(got, /\r\n250 2\.1\.0 sender OK\r\n$/); // MAIL accepted: no transaction was started by the injected command
+    secure.destroy();
+  } finally {
+    await f.done();
+  }
+});
