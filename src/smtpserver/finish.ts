@@ -188,16 +188,18 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
       await final.discard();
       final = signed;
     }
-    const deliveries = tx.recipients.flatMap((r) => (r.target.kind === 'local' ? r.target.deliveries : []));
+    const hold = tx.params.holdFor !== undefined ? Date.now() + tx.params.holdFor * 1000 : tx.params.holdUntil?.getTime();
+    const held = hold !== undefined && hold > Date.now() && !s.ctx.localserve; // RFC 4865: a held message waits for every recipient, local ones too (the queue delivers them)
+    const queued = held ? tx.recipients : remote;
+    const deliveries = held ? [] : tx.recipients.flatMap((r) => (r.target.kind === 'local' ? r.target.deliveries : []));
     if (deliveries.length > 0) await deliverLocal(s, deliveries, final, { mailFrom: tx.mailFrom?.address ?? '', fields, verifiedDomains: [] });
-    if (remote.length > 0) {
-      const hold = tx.params.holdFor !== undefined ? Date.now() + tx.params.holdFor * 1000 : tx.params.holdUntil?.getTime();
+    if (queued.length > 0) {
       const tlsRequired = headerValue(fields, 'tls-required');
       await s.ctx.store.queue.add({
         account: account.name, mailFrom: tx.mailFrom?.address ?? '', smtputf8: tx.params.smtputf8, body: tx.params.body ?? '7BIT',
         ...(tx.params.envid !== undefined ? { envid: tx.params.envid } : {}), ...(tx.params.ret !== undefined ? { ret: tx.params.ret } : {}),
         requireTLS: tx.params.requireTLS ? true : tlsRequired !== null && unfold(Buffer.from(tlsRequired)).toLowerCase() === 'no' ? false : null, // RFC 8689 §4, §5
-        recipients: remote.map((r) => ({
+        recipients: queued.map((r) => ({
           address: r.path.address, domain: r.path.asciiDomain,
           ...(r.params.notify !== undefined ? { notify: r.params.notify === 'NEVER' ? 'NEVER' : r.params.notify.join(',') } : {}),
           ...(r.params.orcpt !== undefined ? { orcpt: `${r.params.orcpt.addrType};${r.params.orcpt.address}` } : {}),

@@ -118,6 +118,7 @@ test('REQUIRETLS is recorded over TLS and refused without; HOLDFOR sets the firs
     const c = await f.connect('submissions', { ehlo: 'client.example', auth: true });
     await c.command('MAIL FROM:<mjl@example.com> REQUIRETLS HOLDFOR=3600', 250);
     await c.command('RCPT TO:<friend@remote.example>', 250);
+    await c.command('RCPT TO:<other@example.com>', 250);
     await c.command('DATA', 354);
     c.write('From: <mjl@example.com>\r\nSubject: later\r\n\r\nx\r\n.\r\n');
     await c.expect(250);
@@ -126,6 +127,8 @@ test('REQUIRETLS is recorded over TLS and refused without; HOLDFOR sets the firs
     assert.equal(q?.requireTLS, true);
     const wait = q!.recipients[0]!.nextAttempt.getTime() - Date.now();
     assert.ok(wait > 3500_000 && wait <= 3600_000, `held for ${wait} ms`);
+    assert.deepEqual(q!.recipients.map((r) => r.address), ['friend@remote.example', 'other@example.com']); // the local recipient waits too
+    assert.equal((await f.messages('other')).length, 0);
     c.close();
   } finally {
     await f.done();
