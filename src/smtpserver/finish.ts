@@ -38,13 +38,13 @@ export async function finishMessage(s: Session, tx: Transaction, spool: Spool): 
 }
 
 /** Received (RFC 5321 §4.4) with the protocol keyword of RFC 3848 / RFC 6531 §4.3 and the TLS parameters as a comment (RFC 8314 §4.3). */
-function receivedField(s: Session, tx: Transaction, id: string): string {
+function receivedField(s: Session, tx: Transaction, id: string, remoteName?: string): string {
   const proto = `${tx.params.smtputf8 ? 'UTF8SMTP' : 'ESMTP'}${s.tls ? 'S' : ''}${s.account ? 'A' : ''}`;
   const withProto = s.esmtp ? proto : 'SMTP';
   const tls = s.tls ? ` (${s.tls.version} ${s.tls.cipher})` : '';
   const ip = s.remoteIP.includes(':') ? `IPv6:${s.remoteIP}` : s.remoteIP;
   const rcpt = tx.recipients.length === 1 ? `\r\n\tfor <${tx.recipients[0]!.path.address}>` : '';
-  return `Received: from ${sanitize(s.ehlo ?? 'unknown')} ([${ip}])\r\n\tby ${s.listener.hostname} (Mailcove) with ${withProto} id ${id}${tls}${rcpt};\r\n\t${formatDate(new Date())}\r\n`;
+  return `Received: from ${sanitize(s.ehlo ?? 'unknown')} (${remoteName ? `${sanitize(remoteName)} ` : ''}[${ip}])\r\n\tby ${s.listener.hostname} (Mailcove) with ${withProto} id ${id}${tls}${rcpt};\r\n\t${formatDate(new Date())}\r\n`;
 }
 
 /** Client-chosen text in a header we write: no line breaks, no comment-breaking bytes. */
@@ -60,7 +60,10 @@ async function deliverInbound(s: Session, tx: Transaction, spool: Spool, fields:
   });
   s.log.info({ spf: checks.spf.result, dkim: checks.dkim.map((d) => `${d.domain}:${d.result}`), dmarc: checks.dmarc.result, iprev: checks.iprev.result }, 'message checks');
   if (checks.dmarc.reject && !s.ctx.localserve) throw new SmtpError(550, '5.7.1', `rejected by the DMARC policy of ${checks.dmarc.domain}`); // RFC 7489 §6.6.3
-  const final = await spool.withPrefix(s.ctx.spoolDir, Buffer.from(receivedField(s, tx, id) + checks.headers));
+  // Members-only lists: the envelope sender was a member at RCPT; now it must also be verified (SPF or DKIM), or anyone could claim a member's address.
+  const senderDomain = tx.mailFrom?.domain.toLowerCase() ?? '';
+  if (tx.recipients.some((r) => r.target.kind === 'local' && r.target.membersOnly) && !checks.verifiedDomains.includes(senderDomain)) throw new SmtpError(550, '5.7.1', 'only verified members may send to this list');
+  const final = await spool.withPrefix(s.ctx.spoolDir, Buffer.from(receivedField(s, tx, id, checks.iprev.result === 'pass' ? checks.iprev.hostname : undefined) + checks.headers));
   try {
     const context: RuleContext = { mailFrom: tx.mailFrom?.address ?? '', fields, verifiedDomains: checks.verifiedDomains };
     const deliveries = tx.recipients.flatMap((r) => (r.target.kind === 'local' ? r.target.deliveries : []));

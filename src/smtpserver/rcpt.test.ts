@@ -37,8 +37,10 @@ test('sub-addresses, case, catch-all and <postmaster> reach their accounts', asy
   }
 });
 
-test('an alias delivers one copy to each member account; a members-only alias refuses outsiders', async () => {
-  const f = await smtpFixture();
+test('an alias delivers one copy to each member account; a members-only alias refuses outsiders and unverified members', async () => {
+  const { MemoryResolver } = await import('../dns/index.ts');
+  const resolver = new MemoryResolver();
+  const f = await smtpFixture({ resolver });
   try {
     const c = await f.connect('smtp', { ehlo: 'client.example' });
     await c.transaction('a@example.net', ['team@example.com'], 'Subject: team\r\n\r\nx');
@@ -47,7 +49,9 @@ test('an alias delivers one copy to each member account; a members-only alias re
     await c.command('MAIL FROM:<a@example.net>', 250);
     await c.command('RCPT TO:<closed@example.com>', 550, /only members/);
     await c.command('RSET', 250);
-    await c.transaction('other@example.com', ['closed@example.com'], 'Subject: member\r\n\r\nx');
+    await c.transaction('other@example.com', ['closed@example.com'], 'Subject: claimed member\r\n\r\nx', 550, /only verified members/); // no SPF or DKIM: anyone could say so
+    resolver.addTXT('example.com', 'v=spf1 ip4:127.0.0.1 -all');
+    await c.transaction('other@example.com', ['closed@example.com'], 'Subject: member\r\n\r\nx'); // SPF verifies example.com for 127.0.0.1
     assert.equal(await count(f, 'other'), 2);
     c.close();
   } finally {

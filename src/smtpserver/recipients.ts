@@ -14,7 +14,7 @@ export interface LocalDelivery {
 }
 
 export type RecipientTarget =
-  | { kind: 'local'; deliveries: LocalDelivery[]; simulate?: SimulatedFailure }
+  | { kind: 'local'; deliveries: LocalDelivery[]; simulate?: SimulatedFailure; membersOnly?: boolean } // membersOnly: MX sender must be verified after DATA
   | { kind: 'remote' }; // submission to another domain: the outbound queue
 
 export async function resolveRecipient(s: Session, path: SmtpPath): Promise<RecipientTarget> {
@@ -48,7 +48,7 @@ export async function resolveRecipient(s: Session, path: SmtpPath): Promise<Reci
     await checkQuota(s, t.account);
     deliveries.push({ account: t.account, address: t.address, destination: t.destination });
   }
-  return { kind: 'local', deliveries };
+  return { kind: 'local', deliveries, ...(!target.alias.postPublic && !s.submission ? { membersOnly: true } : {}) };
 }
 
 /** A member may post: on submission the account owns a member address; on MX the envelope sender is a member. */
