@@ -4,9 +4,11 @@
 // (l= and unsigned Subject count as dkim=policy) and an Authentication-Results header
 // that notes DNSSEC. Messages are streamed from their spool file, never read whole.
 import { createReadStream } from 'node:fs';
-import { createPrivateKey, generateKeyPair } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { authenticate, dkimSign as mailauthSign } from 'mailauth';
+import { authenticate } from 'mailauth';
+import { domainToASCII } from 'node:url';
+import { signMessage } from './sign.ts';
 import type { Resolver } from '../dns/index.ts';
 import { resolverAdapter } from './resolver.ts';
 import { iprev, type IprevResult } from './iprev.ts';
@@ -147,24 +149,15 @@ const defaultSignedHeaders = ['From', 'To', 'Cc', 'Reply-To', 'Subject', 'Date',
 
 /** DKIM-Signature fields for the message in the file, one per signer (RSA-SHA256 or Ed25519-SHA256, RFC 8463). */
 export async function dkimSign(message: string | Buffer, signers: DkimSigner[]): Promise<string> { // a file path, or the bytes
-  const now = new Date();
-  // mailauth takes x= (RFC 6376 §3.5) for all signatures of one call, so signers are signed in groups of equal expiration.
-  const groups = new Map<number, DkimSigner[]>();
-  for (const s of signers) groups.set(s.expirationSeconds ?? 0, [...(groups.get(s.expirationSeconds ?? 0) ?? []), s]);
-  let out = '';
-  for (const [expirationSeconds, group] of groups) {
-    const data = group.map((s) => ({
-      signingDomain: s.domain, selector: s.selector, privateKey: s.privateKeyPEM, canonicalization: s.canonicalization,
-      algorithm: isEd25519(s.privateKeyPEM) ? 'ed25519-sha256' : 'rsa-sha256',
-      // todo: RFC 6376 §8.15 oversigning when !dontSealHeaders: mailauth 7's signer puts only the fields present in h=
-      headerList: s.headers ?? defaultSignedHeaders,
-    }));
-    const expires = expirationSeconds ? { expires: new Date(now.getTime() + expirationSeconds * 1000) } : {};
-    const r = await mailauthSign(typeof message === 'string' ? createReadStream(message) : message, { ...data[0]!, ...expires, signTime: now, signatureData: data });
-    if (r.errors?.length) throw new DkimSignError(r.errors.map((e) => e.err?.message ?? String(e)).join('; '));
-    out += r.signatures;
+  try {
+    return await signMessage(message, signers.map((x) => ({
+      domain: domainToASCII(x.domain) || x.domain, selector: x.selector, privateKeyPEM: x.privateKeyPEM, canonicalization: x.canonicalization,
+      headers: x.headers ?? defaultSignedHeaders, oversign: !x.dontSealHeaders, // RFC 6376 §8.15
+      ...(x.expirationSeconds ? { expirationSeconds: x.expirationSeconds } : {}),
+    })));
+  } catch (e) {
+    throw new DkimSignError((e as Error).message);
   }
-  return out;
 }
 
 /** Signing failed: a bad key, or a message without From (RFC 6376 §5.4). */
@@ -172,14 +165,6 @@ export class DkimSignError extends Error {
   constructor(detail: string) {
     super(`dkim signing failed: ${detail}`);
     this.name = 'DkimSignError';
-  }
-}
-
-function isEd25519(pem: string): boolean {
-  try {
-    return createPrivateKey(pem).asymmetricKeyType === 'ed25519';
-  } catch {
-    return false;
   }
 }
 
