@@ -157,3 +157,19 @@ test('MX refuses a message failing DMARC with p=reject: 550 5.7.1', async () => 
     await f.done();
   }
 });
+
+test('odd messages are taken: empty, header-only, no header, 8-bit and NUL bytes', async () => {
+  const f = await smtpFixture();
+  try {
+    const c = await f.connect('smtp', { ehlo: 'client.example' });
+    for (const m of ['', 'Subject: only a header', '\r\nbody without header', 'Subject: \xff\xfe 8-bit\r\n\r\n\u0000nul\r\n', 'not a header line\r\nSubject: x\r\n\r\nbody']) {
+      await c.transaction('a@example.net', ['mjl@example.com'], Buffer.from(m, 'latin1'));
+    }
+    const stored = await f.messages('mjl');
+    assert.equal(stored.length, 5);
+    assert.ok(stored.every((s) => s.startsWith('Received: ')));
+    c.close();
+  } finally {
+    await f.done();
+  }
+});

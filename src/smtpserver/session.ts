@@ -146,7 +146,15 @@ export class Session {
       await handler(this, cmd.args);
       commandCount.inc({ service: this.listener.service, verb, result: 'ok' });
     } catch (e) {
-      if (!isSmtpError(e)) throw e;
+      if (!isSmtpError(e)) {
+        if (this.socket.destroyed) throw e;
+        // A bug or an unusable store: counted and logged with its stack, and it ends this command only (STYLE.md).
+        countUncaughtError('smtp');
+        this.log.error({ err: e, verb }, 'unexpected error in command');
+        await this.resetTransaction().catch(() => {});
+        this.reply(451, '4.3.0', 'internal error, try again later'); // RFC 3463 4.3.0: mail system temporary failure
+        return;
+      }
       commandCount.inc({ service: this.listener.service, verb: commands[verb] ? verb : 'other', result: String(e.code)[0] ?? '?' });
       this.log.info({ verb, code: e.code, enhanced: e.enhanced, msg: e.message }, 'command refused');
       if (e.code >= 500 && ++this.errors > this.ctx.limits.maxErrors) {
