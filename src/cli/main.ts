@@ -64,6 +64,9 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
 }
 
 if (import.meta.main) {
+  // File I/O and fsync run on libuv's thread pool (4 threads by default); concurrent deliveries each wait for
+  // fsyncs, so a larger pool keeps them from queueing. Read by libuv at the pool's first use, which is later.
+  process.env['UV_THREADPOOL_SIZE'] ??= '16';
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }
