@@ -23,7 +23,6 @@ export interface InboundCheckInput {
   message?: Buffer; // the message in memory (small messages): read instead of messagePath
   hostname: string; // authserv-id (RFC 8601 §2.5)
   resolver: Resolver;
-  tls?: { version: string; cipher: string };
 }
 
 type DkimResultValue = 'pass' | 'fail' | 'neutral' | 'policy' | 'none' | 'temperror' | 'permerror';

@@ -4,7 +4,7 @@
 // RSA-SHA256 and Ed25519-SHA256 (RFC 8463 §3); simple and relaxed canonicalization.
 import { createHash, createPrivateKey, sign, type Hash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { parseHeader, type HeaderField } from '../mime/index.ts';
+import { headerEnd, parseHeader, type HeaderField } from '../mime/index.ts';
 
 const CRLF = Buffer.from('\r\n');
 const maxHeader = 1024 * 1024;
@@ -96,15 +96,6 @@ async function readMessage(message: string | Buffer, bodies: BodyHash[]): Promis
     for (const b of bodies) b.update(rest);
   }
   return { header: head, fields: parseHeader(head) };
-}
-
-function headerEnd(b: Buffer): number {
-  if (b[0] === 13 && b[1] === 10) return 2;
-  if (b[0] === 10) return 1;
-  const crlf = b.indexOf('\r\n\r\n');
-  const lf = b.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf + 2 <= lf)) return crlf + 4;
-  return lf >= 0 ? lf + 2 : -1;
 }
 
 /** DKIM-Signature fields (CRLF-terminated), one per signer, for a file path or bytes. */

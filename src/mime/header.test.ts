@@ -70,3 +70,12 @@ describe('decodeEncodedWords', () => {
     assert.equal(decodeEncodedWords(raw), 'Re: Grüße éèà');
   });
 });
+
+test('headerEnd finds the empty line ending the header, with CRLF, bare LF or mixed line ends', async () => {
+  const { headerEnd } = await import('./header.ts');
+  const cases: Array<[string, number]> = [
+    ['A: b\r\n\r\nbody', 8], ['A: b\n\nbody', 6], ['A: b\n\r\nbody', 7], ['A: b\r\n\nbody', 7], ['\r\nbody', 2], ['\nbody', 1],
+    ['A: b\r\n', -1], ['A: b\r\n\r', -1], ['', -1], ['A: b\r\n c\r\n\r\n', 12],
+  ];
+  for (const [text, want] of cases) assert.equal(headerEnd(Buffer.from(text)), want, JSON.stringify(text));
+});

@@ -68,6 +68,21 @@ export function parseHeader(buf: Buffer): HeaderField[] {
 }
 
 /**
+ * Offset just after the empty line that ends the header block (RFC 5322 §2.1), found as
+ * parseHeader finds it: the first line that is empty once a CR before its LF is dropped
+ * (CRLF or bare LF). -1 when the buffer holds no such line yet.
+ */
+export function headerEnd(buf: Buffer): number {
+  for (let pos = 0; pos < buf.length; ) {
+    const lf = buf.indexOf(10, pos);
+    if (lf < 0) return -1;
+    if (lf === pos || (lf === pos + 1 && buf[pos] === 13)) return lf + 1;
+    pos = lf + 1;
+  }
+  return -1;
+}
+
+/**
  * Unfolds a raw value (RFC 5322 §2.2.3: CRLF followed by WSP is removed) and trims it.
  * Bytes become text as UTF-8 when valid (RFC 6532), else windows-1252. Encoded words stay.
  */

@@ -3,7 +3,7 @@
 export type { MessageIndex, MimeDefect, MimeParam, MimePart } from './types.ts';
 export { MimeIndexer, indexMessageFile, mimeLimits, parseMessage } from './indexer.ts';
 export { parseStructuredValue, type StructuredValue } from './params.ts';
-export { decodeEncodedWords, headerValue, headerValues, parseHeader, unfold, type HeaderField } from './header.ts';
+export { decodeEncodedWords, headerEnd, headerValue, headerValues, parseHeader, unfold, type HeaderField } from './header.ts';
 export { parseAddressList, type Address } from './address.ts';
 export { parseEnvelope, type Envelope } from './envelope.ts';
 export { decodeBase64, decodeCharset, decodeQuotedPrintable, decodeTransfer, decodeUtf8OrLegacy, isKnownCharset } from './decode.ts';

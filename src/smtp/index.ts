@@ -5,4 +5,3 @@ export { parseCommand, parseHelo, parseMailFrom, parseRcptTo, type SmtpPath, typ
 export { xtextDecode, xtextEncode, utf8AddrXtextDecode } from './xtext.ts';
 export { DataReader } from './datareader.ts';
 export { dotStuffTransform } from './dotstuff.ts';
-export { enhanced } from './enhanced.ts';

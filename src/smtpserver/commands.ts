@@ -57,7 +57,7 @@ export function extensions(s: Session): string[] {
 
 async function cmdEhlo(s: Session, args: string): Promise<void> {
   const name = parseHelo(args);
-  s.tx = undefined; // RFC 5321 §4.1.4: EHLO resets the transaction
+  await s.resetTransaction(); // RFC 5321 §4.1.4: EHLO resets the transaction (and drops a partial BDAT message)
   s.ehlo = name;
   s.esmtp = true;
   s.reply(250, undefined, [`${s.listener.hostname} greets ${name}`, ...extensions(s)]);
@@ -65,7 +65,7 @@ async function cmdEhlo(s: Session, args: string): Promise<void> {
 
 async function cmdHelo(s: Session, args: string): Promise<void> {
   const name = parseHelo(args);
-  s.tx = undefined;
+  await s.resetTransaction(); // RFC 5321 §4.1.4
   s.ehlo = name;
   s.esmtp = false; // no extensions after HELO (RFC 5321 §4.1.1.1)
   s.reply(250, undefined, s.listener.hostname);

@@ -173,3 +173,21 @@ test('odd messages are taken: empty, header-only, no header, 8-bit and NUL bytes
     await f.done();
   }
 });
+
+test('EHLO in the middle of BDAT ends the transaction: the next chunk has no transaction', async () => {
+  const f = await smtpFixture();
+  try {
+    const c = await f.connect('smtp', { ehlo: 'client.example' });
+    await c.command('MAIL FROM:<a@example.net>', 250);
+    await c.command('RCPT TO:<mjl@example.com>', 250);
+    c.write('BDAT 9\r\nSubject: ');
+    await c.expect(250, /9 octets/);
+    await c.command('EHLO client.example', 250);
+    c.write('BDAT 7 LAST\r\nx\r\n\r\nx\r\n');
+    await c.expect(503, /send MAIL first/);
+    assert.equal((await f.messages('mjl')).length, 0);
+    c.close();
+  } finally {
+    await f.done();
+  }
+});

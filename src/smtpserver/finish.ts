@@ -4,14 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { DomainsConfig, Ruleset } from '../config/index.ts';
-import { lookupAddress } from '../config/index.ts';
+import { normalizeDomain, type DomainsConfig, type Ruleset } from '../config/index.ts';
+import { domainToASCII } from 'node:url';
+import { describeTls } from '../tls/index.ts';
 import { formatDate, headerValue, parseAddressList, parseHeader, unfold, type HeaderField } from '../mime/index.ts';
 import { checkInbound, dkimSign, type DkimSigner } from '../mailauth/index.ts';
 import { SmtpError } from '../smtp/index.ts';
 import { isStoreError } from '../store/index.ts';
 import { counter } from '../metrics/index.ts';
-import type { LocalDelivery } from './recipients.ts';
+import { maySendAs, type LocalDelivery } from './recipients.ts';
 import type { Session, Transaction } from './session.ts';
 import type { Spool } from './spool.ts';
 
@@ -41,7 +42,7 @@ export async function finishMessage(s: Session, tx: Transaction, spool: Spool): 
 function receivedField(s: Session, tx: Transaction, id: string, remoteName?: string): string {
   const proto = `${tx.params.smtputf8 ? 'UTF8SMTP' : 'ESMTP'}${s.tls ? 'S' : ''}${s.account ? 'A' : ''}`;
   const withProto = s.esmtp ? proto : 'SMTP';
-  const tls = s.tls ? ` (${s.tls.version} ${s.tls.cipher})` : '';
+  const tls = s.tls ? ` (${describeTls(s.tls.socket)})` : '';
   const ip = s.remoteIP.includes(':') ? `IPv6:${s.remoteIP}` : s.remoteIP;
   const rcpt = tx.recipients.length === 1 ? `\r\n\tfor <${tx.recipients[0]!.path.address}>` : '';
   return `Received: from ${sanitize(s.ehlo ?? 'unknown')} (${remoteName ? `${sanitize(remoteName)} ` : ''}[${ip}])\r\n\tby ${s.listener.hostname} (Mailcove) with ${withProto} id ${id}${tls}${rcpt};\r\n\t${formatDate(new Date())}\r\n`;
@@ -53,16 +54,17 @@ function sanitize(v: string): string {
 }
 
 async function deliverInbound(s: Session, tx: Transaction, spool: Spool, fields: HeaderField[]): Promise<void> {
-  const id = s.cid;
+  const id = s.messageId();
   const checks = await checkInbound({
     remoteIP: s.remoteIP, ehlo: s.ehlo ?? '', mailFrom: tx.mailFrom?.address ?? '', ...(spool.data ? { messagePath: '', message: spool.data } : { messagePath: await spool.file() }), hostname: s.ctx.hostname, resolver: s.ctx.resolver,
-    ...(s.tls ? { tls: { version: s.tls.version, cipher: s.tls.cipher } } : {}),
   });
   s.log.info({ spf: checks.spf.result, dkim: checks.dkim.map((d) => `${d.domain}:${d.result}`), dmarc: checks.dmarc.result, iprev: checks.iprev.result }, 'message checks');
-  if (checks.dmarc.reject && !s.ctx.localserve) throw new SmtpError(550, '5.7.1', `rejected by the DMARC policy of ${checks.dmarc.domain}`); // RFC 7489 §6.6.3
+  if (checks.dmarc.reject && !s.ctx.localserve) throw new SmtpError(550, '5.7.1', `rejected by the DMARC policy of ${checks.dmarc.domain}`); // RFC 7489 §6.7: p=reject asks for rejection in SMTP
   // Members-only lists: the envelope sender was a member at RCPT; now it must also be verified (SPF or DKIM), or anyone could claim a member's address.
-  const senderDomain = tx.mailFrom?.domain.toLowerCase() ?? '';
-  if (tx.recipients.some((r) => r.target.kind === 'local' && r.target.membersOnly) && !checks.verifiedDomains.includes(senderDomain)) throw new SmtpError(550, '5.7.1', 'only verified members may send to this list');
+  // Compared as A-labels: SPF and DKIM results may name a domain either way.
+  const senderDomain = tx.mailFrom?.asciiDomain ?? '';
+  const senderVerified = checks.verifiedDomains.some((d) => domainToASCII(d) === senderDomain);
+  if (tx.recipients.some((r) => r.target.kind === 'local' && r.target.membersOnly) && !senderVerified) throw new SmtpError(550, '5.7.1', 'only verified members may send to this list');
   const final = await spool.withPrefix(s.ctx.spoolDir, Buffer.from(receivedField(s, tx, id, checks.iprev.result === 'pass' ? checks.iprev.hostname : undefined) + checks.headers));
   try {
     const context: RuleContext = { mailFrom: tx.mailFrom?.address ?? '', fields, verifiedDomains: checks.verifiedDomains };
@@ -155,7 +157,7 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
   const from = parseAddressList(froms[0]!.value).filter((a) => a.mailbox !== null);
   if (from.length !== 1) throw new SmtpError(550, '5.6.0', 'From must hold exactly one address'); // RFC 5322 §3.6.2 (more need a Sender; not for submission)
   const fromAddress = `${from[0]!.mailbox}@${from[0]!.host}`;
-  if (!s.ctx.localserve) checkFrom(config, account.name, fromAddress);
+  if (!s.ctx.localserve && !maySendAs(config, account.name, fromAddress)) throw new SmtpError(550, '5.7.1', `From address ${fromAddress} is not an address of your account`); // RFC 3463 5.7.1
 
   const remote = tx.recipients.filter((r) => r.target.kind === 'remote');
   const acc = config.accounts[account.name];
@@ -166,7 +168,7 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
   }
 
   // The header as sent on: our Received on top, X-Mailcove-Extra-* taken out (they are for webhooks), Date and Message-ID added when missing (RFC 6409 §8.2, §8.3).
-  const id = s.cid;
+  const id = s.messageId();
   const extra: Record<string, string> = {};
   const parts: Buffer[] = [Buffer.from(receivedField(s, tx, id))];
   let pos = 0;
@@ -216,16 +218,10 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
   s.reply(250, '2.0.0', `message accepted, id ${id}`);
 }
 
-/** The message From must be an address of the account, or of an alias it may send as. */
-function checkFrom(config: DomainsConfig, account: string, address: string): void {
-  const t = lookupAddress(config, address);
-  if (t?.kind === 'account' && t.account === account) return;
-  if (t?.kind === 'alias' && t.alias.allowMsgFrom && t.alias.members.some((m) => { const mt = lookupAddress(config, m); return mt?.kind === 'account' && mt.account === account; })) return;
-  throw new SmtpError(550, '5.7.1', `From address ${address} is not an address of your account`); // RFC 3463 5.7.1
-}
-
 async function dkimSigners(s: Session, config: DomainsConfig, fromDomain: string): Promise<DkimSigner[]> {
-  const domain = config.domains[fromDomain.toLowerCase()];
+  const n = normalizeDomain(fromDomain); // the From may use the A-label; config keys are U-labels
+  if ('error' in n) return [];
+  const domain = config.domains[n.domain];
   const dkim = domain?.dkim;
   if (!dkim) return [];
   const signers: DkimSigner[] = [];
@@ -234,7 +230,7 @@ async function dkimSigners(s: Session, config: DomainsConfig, fromDomain: string
     if (!sel) continue;
     const file = isAbsolute(sel.privateKeyFile) ? sel.privateKeyFile : join(s.ctx.configDir, sel.privateKeyFile);
     signers.push({
-      domain: fromDomain.toLowerCase(), selector: name, privateKeyPEM: await readFile(file, 'utf8'), canonicalization: sel.canonicalization, dontSealHeaders: sel.dontSealHeaders,
+      domain: n.ascii, selector: name, privateKeyPEM: await readFile(file, 'utf8'), canonicalization: sel.canonicalization, dontSealHeaders: sel.dontSealHeaders,
       ...(sel.headers ? { headers: sel.headers } : {}), ...(sel.expirationSeconds !== undefined ? { expirationSeconds: sel.expirationSeconds } : {}),
     });
   }

@@ -51,12 +51,21 @@ export async function resolveRecipient(s: Session, path: SmtpPath): Promise<Reci
   return { kind: 'local', deliveries, ...(!target.alias.postPublic && !s.submission ? { membersOnly: true } : {}) };
 }
 
+/** Whether one of the addresses is delivered to the account. */
+function ownsAny(config: DomainsConfig, account: string, addresses: readonly string[]): boolean {
+  return addresses.some((m) => { const t = lookupAddress(config, m); return t?.kind === 'account' && t.account === account; });
+}
+
+/** Submission: the account may send as the address: its own (sub-addresses and catch-all too), or an alias that allows members to send as it and has the account as member. */
+export function maySendAs(config: DomainsConfig, account: string, address: string): boolean {
+  const t = lookupAddress(config, address);
+  if (t?.kind === 'account') return t.account === account;
+  return t?.kind === 'alias' && t.alias.allowMsgFrom && ownsAny(config, account, t.alias.members);
+}
+
 /** A member may post: on submission the account owns a member address; on MX the envelope sender is a member. */
 function mayPostToList(s: Session, config: DomainsConfig, members: readonly string[]): boolean {
-  if (s.submission && s.account) {
-    const name = s.account.name;
-    return members.some((m) => { const t = lookupAddress(config, m); return t?.kind === 'account' && t.account === name; });
-  }
+  if (s.submission && s.account) return ownsAny(config, s.account.name, members);
   const from = s.tx?.mailFrom;
   if (!from) return false;
   const sender = lookupAddress(config, from.address);

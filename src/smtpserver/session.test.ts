@@ -175,3 +175,20 @@ test('commands pipelined after STARTTLS in plaintext are dropped, not run after 
     await f.done();
   }
 });
+
+test('while DATA streams in, the data timeout applies, also under STARTTLS', async () => {
+  const f = await smtpFixture({ context: { timeouts: { commandMs: 10_000, dataMs: 300 } } });
+  try {
+    const c = await f.connect('smtp', { starttls: true, ehlo: 'client.example' });
+    await c.command('MAIL FROM:<a@example.net>', 250);
+    await c.command('RCPT TO:<mjl@example.com>', 250);
+    await c.command('DATA', 354);
+    const started = Date.now();
+    c.write('Subject: stalled\r\n');
+    await c.expect(421, /timeout/);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    assert.equal((await f.messages('mjl')).length, 0);
+  } finally {
+    await f.done();
+  }
+});

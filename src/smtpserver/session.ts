@@ -32,13 +32,11 @@ export interface Transaction {
   params: MailParams;
   recipients: Recipient[];
   bdat?: { spool: Spool; failed: SmtpError | undefined }; // RFC 3030: chunks received so far
-  simulated?: string; // localserve: failure asked for by the MAIL FROM localpart
 }
 
 export interface TlsState {
   socket: TLSSocket;
-  version: string;
-  cipher: string;
+  version: string; // 'TLSv1.3' | 'TLSv1.2': chooses the SCRAM-PLUS channel binding (RFC 9266)
 }
 
 export class Session {
@@ -47,7 +45,6 @@ export class Session {
   readonly ctx: SmtpContext;
   readonly listener: ListenerContext;
   readonly remoteIP: string;
-  readonly localIP: string;
   socket: Socket | TLSSocket;
   readonly input: Input;
   tls: TlsState | undefined;
@@ -56,6 +53,8 @@ export class Session {
   account: { name: string; username: string } | undefined; // after AUTH (RFC 4954)
   tx: Transaction | undefined;
   errors = 0;
+  messages = 0; // transactions that reached the end of DATA/BDAT: makes per-message ids
+  readonly #raw: Socket | TLSSocket; // the accepted socket: it sees all traffic, also under STARTTLS, so idle timeouts are kept on it
   closing = false;
   #out: Buffer[] = [];
 
@@ -63,16 +62,26 @@ export class Session {
     this.ctx = ctx;
     this.listener = listener;
     this.socket = socket;
+    this.#raw = socket;
     this.tls = tls;
     this.cid = newCid();
     this.remoteIP = normalizeIP(socket.remoteAddress ?? '');
-    this.localIP = normalizeIP(socket.localAddress ?? '');
     this.log = withCid(log, this.cid, { service: listener.service, remote: this.remoteIP });
     this.input = new Input(socket);
   }
 
   get submission(): boolean {
     return this.listener.service !== 'smtp';
+  }
+
+  /** The metrics protocol label of this session. */
+  get protocol(): 'smtp' | 'submission' {
+    return this.submission ? 'submission' : 'smtp';
+  }
+
+  /** A new id for the message now being finished: the connection id and its count (Received "id", logs, the 250 reply). */
+  messageId(): string {
+    return `${this.cid}.${++this.messages}`;
   }
 
   /** Queues a reply; written at the next flush. */
@@ -106,7 +115,7 @@ export class Session {
 
   /** The command loop; never rejects. */
   async run(greeting: { code: number; enhanced: string | undefined; text: string }): Promise<void> {
-    this.socket.setTimeout(this.ctx.timeouts.commandMs, () => {
+    this.#raw.setTimeout(this.ctx.timeouts.commandMs, () => {
       this.log.info('timeout');
       void this.close(421, '4.4.2', `${this.listener.hostname} timeout, closing connection`).catch(() => {}); // RFC 5321 §4.5.3.2
       this.socket.destroySoon();
@@ -126,7 +135,7 @@ export class Session {
       await this.flush();
     } catch (e) {
       if (!this.socket.destroyed) {
-        countUncaughtError('smtp');
+        countUncaughtError(this.protocol);
         this.log.error({ err: e }, 'unexpected error in session');
       }
     } finally {
@@ -149,7 +158,7 @@ export class Session {
       if (!isSmtpError(e)) {
         if (this.socket.destroyed) throw e;
         // A bug or an unusable store: counted and logged with its stack, and it ends this command only (STYLE.md).
-        countUncaughtError('smtp');
+        countUncaughtError(this.protocol);
         this.log.error({ err: e, verb }, 'unexpected error in command');
         await this.resetTransaction().catch(() => {});
         this.reply(451, '4.3.0', 'internal error, try again later'); // RFC 3463 4.3.0: mail system temporary failure
@@ -202,7 +211,7 @@ export class Session {
 
   /** Sets a longer idle timeout while a message streams in, and back. */
   receiving(on: boolean): void {
-    this.socket.setTimeout(on ? this.ctx.timeouts.dataMs : this.ctx.timeouts.commandMs);
+    this.#raw.setTimeout(on ? this.ctx.timeouts.dataMs : this.ctx.timeouts.commandMs);
   }
 
   /** Waits before an answer that tells an attacker something (unknown user, failed login). */
@@ -212,7 +221,7 @@ export class Session {
 }
 
 export function tlsState(socket: TLSSocket): TlsState {
-  return { socket, version: socket.getProtocol() ?? '', cipher: socket.getCipher()?.standardName ?? '' };
+  return { socket, version: socket.getProtocol() ?? '' };
 }
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4": IPv4 clients on a dual-stack socket. */

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
+import { headerEnd } from '../mime/index.ts';
 
 /** Messages up to this size stay in memory (with the connection limits: a bounded total). */
 export const spoolMemoryLimit = 256 * 1024;
@@ -118,7 +119,7 @@ export class Spool {
   async header(max: number): Promise<{ header: Buffer; complete: boolean }> {
     const data = this.data;
     if (!data) return readHeaderBlock(this.#path!, max);
-    const end = headerEnd(data.subarray(0, max), true);
+    const end = headerEnd(data.subarray(0, max));
     return end >= 0 ? { header: data.subarray(0, end), complete: true } : { header: data.subarray(0, max), complete: false };
   }
 }
@@ -127,36 +128,17 @@ export class Spool {
 async function readHeaderBlock(path: string, max: number): Promise<{ header: Buffer; complete: boolean }> {
   const h = await open(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let carry = Buffer.alloc(0);
-    while (size < max) {
-      const b = Buffer.allocUnsafe(Math.min(64 * 1024, max - size));
-      const { bytesRead } = await h.read(b, 0, b.length, size);
+    let head = Buffer.alloc(0);
+    while (head.length < max) {
+      const b = Buffer.allocUnsafe(Math.min(64 * 1024, max - head.length));
+      const { bytesRead } = await h.read(b, 0, b.length, head.length);
       if (bytesRead === 0) break;
-      const chunk = b.subarray(0, bytesRead);
-      const scan = Buffer.concat([carry, chunk]);
-      const end = headerEnd(scan, size === 0);
-      if (end >= 0) {
-        chunks.push(chunk.subarray(0, end - carry.length));
-        return { header: Buffer.concat(chunks), complete: true };
-      }
-      chunks.push(chunk);
-      size += bytesRead;
-      carry = scan.subarray(Math.max(0, scan.length - 3));
+      head = Buffer.concat([head, b.subarray(0, bytesRead)]); // at most 16 rounds of 64 KiB below the 1 MiB limit
+      const end = headerEnd(head);
+      if (end >= 0) return { header: head.subarray(0, end), complete: true };
     }
-    return { header: Buffer.concat(chunks), complete: false };
+    return { header: head, complete: false };
   } finally {
     await h.close();
   }
-}
-
-/** Offset after the empty line ending a header block (CRLF CRLF or LF LF), or -1. An empty header (message starting with a blank line) ends at once. */
-function headerEnd(b: Buffer, atStart: boolean): number {
-  if (atStart && b[0] === 13 && b[1] === 10) return 2;
-  if (atStart && b[0] === 10) return 1;
-  const crlf = b.indexOf('\r\n\r\n');
-  const lf = b.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf + 2 <= lf)) return crlf + 4;
-  return lf >= 0 ? lf + 2 : -1;
 }
