@@ -12,6 +12,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { open, type FileHandle } from 'node:fs/promises';
 import { histogram, counter } from '../metrics/index.ts';
 import { StoreError } from './errors.ts';
+import { openDatabase } from './schema.ts';
+import type { Checkpointer } from './checkpointer.ts';
 
 const batchSize = histogram('mailcove_store_commit_batch_operations', 'Operations per group commit.', [], [1, 2, 5, 10, 20, 50, 100, 500]);
 const commitSeconds = histogram('mailcove_store_commit_seconds', 'Time from the start of a group commit until it is durable.');
@@ -147,4 +149,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await h.close();
   }
+}
+
+/** Opens a database with its group commit (and WAL handle) ready; closes the database if that fails. */
+export async function openCommitted(path: string, kind: 'auth' | 'queue', checkpointer: Checkpointer): Promise<{ db: DatabaseSync; commit: GroupCommit }> {
+  const db = openDatabase(path, kind);
+  const commit = new GroupCommit(db, path, () => checkpointer.dirty(path));
+  try {
+    await commit.open();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return { db, commit };
 }

@@ -7,9 +7,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Checkpointer } from './checkpointer.ts';
-import { GroupCommit } from './groupcommit.ts';
+import { openCommitted, type GroupCommit } from './groupcommit.ts';
 import { MessageFiles } from './files.ts';
-import { openDatabase } from './schema.ts';
 import { StoreError } from './errors.ts';
 import type { QueueInput, QueueStore, QueuedMessage, QueuedRecipient, SubmissionCounts } from './types.ts';
 
@@ -40,14 +39,7 @@ export class SqliteQueue implements QueueStore {
     const dir = `${dataDir}/queue`;
     await mkdir(dir, { recursive: true });
     const path = `${dir}/queue.db`;
-    const db = openDatabase(path, 'queue');
-    const commit = new GroupCommit(db, path, () => checkpointer.dirty(path));
-    try {
-      await commit.open();
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    const { db, commit } = await openCommitted(path, 'queue', checkpointer);
     return new SqliteQueue(db, commit, new MessageFiles(dir), path, checkpointer);
   }
 

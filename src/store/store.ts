@@ -8,9 +8,8 @@ import { logger } from '../log/index.ts';
 import { SqliteAccount } from './account.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { StoreError } from './errors.ts';
-import { GroupCommit, fsyncDir } from './groupcommit.ts';
+import { GroupCommit, fsyncDir, openCommitted } from './groupcommit.ts';
 import { checkAccountName } from './names.ts';
-import { openDatabase } from './schema.ts';
 import type { Account, AuthStore, QueueStore, Store, TlsPublicKey } from './types.ts';
 import { SqliteQueue } from './queue.ts';
 import { TlsPublicKeys } from './tlspubkeys.ts';
@@ -185,12 +184,11 @@ export async function openStore(dataDir: string): Promise<Store> {
   }
   const checkpointer = new Checkpointer();
   const authPath = `${dataDir}/auth.db`;
-  const authDb = openDatabase(authPath, 'auth');
-  const authCommit = new GroupCommit(authDb, authPath, () => checkpointer.dirty(authPath));
+  let authDb: DatabaseSync;
+  let authCommit: GroupCommit;
   try {
-    await authCommit.open();
+    ({ db: authDb, commit: authCommit } = await openCommitted(authPath, 'auth', checkpointer));
   } catch (e) {
-    authDb.close();
     await checkpointer.close();
     throw e;
   }
