@@ -7,3 +7,4 @@ export { startSasl, offeredMechanisms, type SaslMechanism } from './mechanisms.t
 export { SaslError, isSaslError, type SaslContext, type SaslExchange, type SaslStep, type SaslErrorKind } from './context.ts';
 export { authFailureLimiter, defaultAuthFailureLimits, type AuthFailureLimiter } from './limiter.ts';
 export { scramClient, type ScramClient } from './testclient.ts';
+export { loginContext, loginAccount } from './login.ts';

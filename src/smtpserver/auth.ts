@@ -1,10 +1,9 @@
 // AUTH (RFC 4954) on the submission services: the SASL exchange over 334 challenges,
 // with every client mistake answered as a protocol error and the session kept usable.
 import { isIP } from 'node:net';
-import { lookupAddress } from '../config/index.ts';
 import { SmtpError } from '../smtp/index.ts';
-import { isSaslError, isStoredCredentials, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
-import { channelBinding, clientKeyFingerprint } from '../tls/index.ts';
+import { isSaslError, loginContext, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
+import { clientKeyFingerprint } from '../tls/index.ts';
 import type { Session } from './session.ts';
 
 const maxResponseLine = 12 * 1024; // base64 of the 8 KiB SASL limit, with room
@@ -24,27 +23,7 @@ export function authMechanisms(s: Session): string[] {
 }
 
 function saslContext(s: Session): SaslContext {
-  const store = s.ctx.store;
-  const ctx: SaslContext = {
-    hostname: s.listener.hostname,
-    lookup: async (username) => {
-      const config = s.ctx.domains();
-      const account = username.includes('@') ? (() => { const t = lookupAddress(config, username); return t?.kind === 'account' ? t.account : undefined; })() : config.accounts[username] ? username : undefined;
-      if (!account) return undefined;
-      const credentials = await store.auth.getCredentials(account);
-      return isStoredCredentials(credentials) ? { account, credentials } : undefined;
-    },
-    lookupPublicKey: async (fingerprint) => {
-      const k = await store.auth.getTlsPublicKey(fingerprint);
-      return k ? { account: k.account, loginAddress: k.loginAddress } : undefined;
-    },
-  };
-  const tls = s.tls;
-  if (tls) {
-    const fp = clientKeyFingerprint(tls.socket);
-    ctx.tls = { version: tls.version, channelBinding: (type) => channelBinding(tls.socket, type), ...(fp ? { clientKeyFingerprint: fp } : {}) };
-  }
-  return ctx;
+  return loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) });
 }
 
 const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

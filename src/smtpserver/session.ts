@@ -11,7 +11,7 @@ import { countUncaughtError, counter } from '../metrics/index.ts';
 import { logger, newCid, withCid } from '../log/index.ts';
 import type { ListenerContext, SmtpContext } from './context.ts';
 import type { TlsConfig } from '../tls/index.ts';
-import { Input } from './input.ts';
+import { Input } from '../conn/input.ts';
 import type { Spool } from './spool.ts';
 import type { RecipientTarget } from './recipients.ts';
 import { commands } from './commands.ts';

@@ -1,9 +1,8 @@
-// Buffered reading from a connection's socket for the command loop: lines with a length
-// limit, and raw bytes for DATA/BDAT. Memory is bounded: the socket is paused while more
+// Buffered reading from a connection for the SMTP and IMAP command loops: lines with a
+// length limit, and raw bytes (SMTP DATA/BDAT, IMAP literals). Memory is bounded: the socket is paused while more
 // than `highWater` bytes wait unread, so a client that pipelines without reading replies
 // cannot make us buffer without limit.
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
 
 const empty = Buffer.alloc(0);
 
@@ -11,7 +10,7 @@ export class Input {
   #buf: Buffer = empty;
   #ended = false;
   #wake: (() => void) | undefined;
-  #socket: Socket | TLSSocket;
+  #socket: Readable;
   readonly #highWater: number;
   readonly #onData = (d: Buffer) => {
     this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
@@ -23,13 +22,13 @@ export class Input {
     this.#notify();
   };
 
-  constructor(socket: Socket | TLSSocket, highWater = 256 * 1024) {
+  constructor(socket: Readable, highWater = 256 * 1024) {
     this.#highWater = highWater;
     this.#socket = socket;
     this.#listen(socket);
   }
 
-  #listen(s: Socket | TLSSocket): void {
+  #listen(s: Readable): void {
     s.on('data', this.#onData);
     s.on('end', this.#onEnd);
     s.on('close', this.#onEnd);
@@ -98,12 +97,29 @@ export class Input {
     }
   }
 
-  /** Switches to a new socket (STARTTLS): undefined detaches from the plain socket before the handshake; buffered plaintext is dropped (RFC 3207 §4.2). */
-  replaceSocket(s: TLSSocket | undefined): void {
+  /**
+   * Reads exactly `n` bytes, handing them to `sink` as they arrive (a literal goes to memory
+   * or a file without being held twice). False when the peer closed first.
+   */
+  async bytes(n: number, sink: (chunk: Buffer) => void | Promise<void>): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      if (this.#buf.length === 0 && !(await this.more())) return false;
+      const take = Math.min(left, this.#buf.length);
+      const chunk = this.#buf.subarray(0, take);
+      this.#buf = this.#buf.subarray(take);
+      left -= take;
+      await sink(chunk);
+    }
+    return true;
+  }
+
+  /** Switches to a new source (STARTTLS, COMPRESS): undefined detaches from the old one before a handshake; buffered bytes are dropped (RFC 3207 §4.2, RFC 9051 §6.2.1), unless `keep`. */
+  replaceSocket(s: Readable | undefined, keep = false): void {
     this.#socket.off('data', this.#onData);
     this.#socket.off('end', this.#onEnd);
     this.#socket.off('close', this.#onEnd);
-    this.#buf = empty;
+    if (!keep) this.#buf = empty;
     if (!s) return;
     this.#socket = s;
     this.#listen(s);
