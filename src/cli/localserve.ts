@@ -9,6 +9,8 @@ import { resolverFromConfig } from '../dns/index.ts';
 import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
 import { startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
+import { startImap, type RunningImap } from '../imapserver/index.ts';
+import { authFailureLimiter } from '../sasl/index.ts';
 import { version } from './version.ts';
 
 const log = logger('localserve');
@@ -62,11 +64,14 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
     }
   })();
   let smtp: RunningSmtp | undefined;
+  let imap: RunningImap | undefined;
   try {
     if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
     if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
-    smtp = await startSmtp({ config, store, domains, resolver, localserve: { account: localserveAccount.name } });
-    const at = (service: string) => smtp?.addresses.find((a) => a.service === service)?.port;
+    const authFailures = authFailureLimiter(); // one limiter: failed logins count across SMTP and IMAP
+    smtp = await startSmtp({ config, store, domains, resolver, localserve: { account: localserveAccount.name }, context: { authFailures } });
+    imap = await startImap({ config, store, domains, localserve: true, authFailures });
+    const at = (service: string) => [...(smtp?.addresses ?? []), ...(imap?.addresses ?? [])].find((a) => a.service === service)?.port;
     const p = (n: number) => o.basePort + n;
     o.out.write(
       [
@@ -79,17 +84,19 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
         `  smtp         ${o.ip}:${at('smtp')} (MX: any recipient goes to the account)`,
         `  submission   ${o.ip}:${at('submission')} (STARTTLS; AUTH PLAIN/LOGIN also without TLS on loopback)`,
         `  submissions  ${o.ip}:${at('submissions')} (implicit TLS, self-signed certificate)`,
+        `  imap         ${o.ip}:${at('imap')} (STARTTLS; LOGIN and plaintext AUTHENTICATE also without TLS on loopback)`,
+        `  imaps        ${o.ip}:${at('imaps')} (implicit TLS, self-signed certificate)`,
         '  simulated failures: send to tempfail@, permfail@, timeout@ or 550@ (any 4xx/5xx code); prefix mailfrom/rcptto to fail at that command',
         `  metrics      http://${o.ip}:${metrics.port}/metrics`,
         'coming with later issues (ports reserved):',
-        `  imap ${p(localservePorts.imap)}, imaps ${p(localservePorts.imaps)}, http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
+        `  http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
         'ready; stop with ctrl-c (SIGINT) or SIGTERM',
         '',
       ].join('\n'),
     );
     await until;
   } finally {
-    await smtp?.close();
+    await Promise.all([smtp?.close(), imap?.close()]);
     domains.close();
     await metrics.close();
     await store.close();

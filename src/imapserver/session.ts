@@ -42,7 +42,8 @@ export interface Ok {
 
 export interface CommandSpec {
   states: readonly ImapState[];
-  run(s: Session, p: Parser, c: CommandCall): Promise<void | Ok>;
+  /** 'answered': the handler wrote the tagged response itself (STARTTLS, COMPRESS, AUTHENTICATE). */
+  run(s: Session, p: Parser, c: CommandCall): Promise<void | Ok | 'answered'>;
 }
 
 export interface TlsState {
@@ -82,6 +83,8 @@ export class Session {
   knownKeywords = new Set<string>();
   notify: NotifySpec | undefined; // RFC 5465
   idling = false;
+  /** Logged in by a TLS client certificate at connect (PREAUTH): AUTHENTICATE may still confirm the same account (issue 4). */
+  preauth = false;
   compressed = false;
   closing = false;
   errors = 0;
@@ -258,6 +261,19 @@ export class Session {
     this.#transport.destroySoon();
   }
 
+  /** Server shutdown: an idle session (or one in IDLE) gets BYE at once; a running command finishes first and the loop then ends. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    if (this.#commandRunning && !this.idling) return;
+    this.untagged('BYE [UNAVAILABLE] server shutting down'); // RFC 9051 §7.1.5
+    await this.flush().catch(() => {});
+    this.#end();
+  }
+
+  destroy(): void {
+    this.#transport.destroy();
+  }
+
   async bye(text: string): Promise<void> {
     this.untagged(`BYE ${text}`);
     this.closing = true;
@@ -283,9 +299,7 @@ export class Session {
       if (this.uidOnly && ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE'].includes(name)) throw new ImapError('BAD', 'UIDREQUIRED', 'UIDONLY is enabled: use the UID form'); // RFC 9586 §3
       const ok = await spec.run(this, p, { tag, name, uid: name.startsWith('UID ') || this.uidOnly });
       this.deliverPending(!holdsExpunges.has(name));
-      if (this.closing && name === 'LOGOUT') {
-        this.tagged(tag, 'OK', undefined, 'LOGOUT completed');
-      } else if (!ok || typeof ok === 'object') {
+      if (ok !== 'answered') {
         this.tagged(tag, 'OK', ok?.code, ok?.text ?? `${name} completed`);
       }
       commandCount.inc({ command: name, result: 'ok' });
@@ -445,7 +459,7 @@ export class Session {
             v.add(ev.uid);
             added = true;
             if (!this.rev2 && !v.readOnly && this.ctx.recent.claim(this.account!.name, v.name, v.uidValidity, ev.uid) !== 0) v.recent.add(ev.uid);
-            this.#noteKeywords(ev.keywords);
+            this.noteKeywords(ev.keywords);
           }
         } else if (ev.type === 'flags') {
           if (!this.ownModseqs.has(ev.modseq) && v.has(ev.uid)) flagUpdates.set(ev.uid, ev);
@@ -468,7 +482,7 @@ export class Session {
     for (const ev of flagUpdates.values()) {
       const seq = v.seqOf(ev.uid);
       if (seq === 0) continue;
-      this.#noteKeywords(ev.keywords);
+      this.noteKeywords(ev.keywords);
       this.untagged(this.fetchPrefix(seq, ev.uid), `(${this.uidOnly ? '' : `UID ${ev.uid} `}FLAGS ${flagList(this.flagsOf(ev.uid, ev.flags, ev.keywords))}${this.condstore ? ` MODSEQ (${ev.modseq})` : ''})`); // RFC 7162 §3.2.4: MODSEQ with CONDSTORE; QRESYNC needs UID
     }
     if (added) {
@@ -504,7 +518,7 @@ export class Session {
   }
 
   /** Sends FLAGS and PERMANENTFLAGS again when a keyword appears that the client was not told about (RFC 9051 §7.3.5). */
-  #noteKeywords(keywords: readonly string[]): void {
+  noteKeywords(keywords: readonly string[]): void {
     let changed = false;
     for (const k of keywords) {
       if (!this.knownKeywords.has(k)) {
