@@ -26,6 +26,7 @@ for (let c = 0x21; c < 0x7f; c++) atomChar[c] = 1;
 for (const c of '(){%*"\\]') atomChar[c.charCodeAt(0)] = 0;
 const astringChar = atomChar.slice();
 astringChar[0x5d] = 1; // RFC 9051 §9 ASTRING-CHAR = ATOM-CHAR / resp-specials
+for (let c = 0x80; c < 0x100; c++) astringChar[c] = 1; // UTF-8 in unquoted mailbox names and user names: clients send it (RFC 6855 §3); taken as Dovecot does
 const listChar = astringChar.slice();
 listChar[0x25] = 1; // list-wildcards "%" "*"
 listChar[0x2a] = 1;

@@ -1,23 +1,31 @@
 // A transcript client for the IMAP server's tests: sends raw command text and reads the
 // responses up to the tagged one, with literals kept inline, so tests read like the RFC
 // examples. Test-only.
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
 
 export class ImapTestClient {
   socket: Socket | TLSSocket;
+  #send: ((d: Buffer) => void) | undefined;
   #buf = Buffer.alloc(0);
   #waiters: Array<() => void> = [];
   closed = false;
   #tagCount = 0;
   greeting = '';
 
-  private constructor(socket: Socket | TLSSocket) {
+  private constructor(socket: Socket | TLSSocket, source: Readable = socket, send?: (d: Buffer) => void) {
     this.socket = socket;
-    this.#attach(socket);
+    this.#send = send;
+    this.#attach(source);
   }
 
-  #attach(s: Socket | TLSSocket): void {
+  /** A client over another stream: a TLS socket after STARTTLS, or an inflate stream after COMPRESS (with `send` compressing). */
+  static async wrap(source: Readable, send?: (d: Buffer) => void): Promise<ImapTestClient> {
+    return new ImapTestClient(source instanceof Socket ? source : (null as unknown as Socket), source, send);
+  }
+
+  #attach(s: Readable): void {
     s.on('data', (d: Buffer) => {
       this.#buf = Buffer.concat([this.#buf, d]);
       this.#wake();
@@ -59,7 +67,8 @@ export class ImapTestClient {
 
   /** Sends bytes as they are. */
   write(data: string | Buffer): void {
-    this.socket.write(data);
+    if (this.#send) this.#send(Buffer.isBuffer(data) ? data : Buffer.from(data));
+    else this.socket.write(data);
   }
 
   /** Reads one response line; a literal inside it is kept inline (`{n}\r\n` and its bytes), as latin1 text. */
@@ -146,6 +155,6 @@ export class ImapTestClient {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.socket?.destroy();
   }
 }
