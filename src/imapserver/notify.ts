@@ -106,7 +106,10 @@ function filter(s: Session, p: Parser): Filter {
   p.list(() => {
     const e = p.atom('an event').toUpperCase();
     if (!eventNames.includes(e)) throw no('BADEVENT', `unsupported event ${e}`); // RFC 5465 §5
-    if (e === 'MESSAGENEW' && p.take(' ')) p.list(() => p.atom('a fetch attribute')); // fetch attributes for new messages: the client FETCHes them itself
+    if (e === 'MESSAGENEW' && p.peekText(2) === ' (') {
+      p.sp();
+      p.list(() => p.atom('a fetch attribute')); // fetch attributes for new messages: the client FETCHes them itself
+    }
     f.events.add(e);
   });
   p.expect(')');
