@@ -101,7 +101,7 @@ async function copyOrMove(s: Session, p: Parser, c: CommandCall, move: boolean):
   }
   if (mapping.pairs.length === 0) return;
   const copyuid = `COPYUID ${mapping.uidValidity} ${formatUidList(mapping.pairs.map((x) => x[0]))} ${formatUidList(mapping.pairs.map((x) => x[1]))}`; // RFC 4315 §3
-  if (!move) return { code: copyuid, text: 'COPY completed' };
+  if (!move) return { code: copyuid, text: `${c.name} completed` };
   s.untagged(`OK [${copyuid}] moved`); // RFC 6851 §4.3: COPYUID before the expunges
   s.tellExpunged(mapping.pairs.map((x) => x[0]));
 }
