@@ -8,17 +8,7 @@ import { readAll } from './testreader.ts';
 import { dotStuffTransform } from './dotstuff.ts';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0; // mulberry32
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/prng.ts';
 
 const pieces = ['MAIL', 'RCPT', 'FROM:', 'TO:', '<', '>', '@', '"', '\\', '.', ' ', 'a', 'ü', 'xn--', '[', ']', 'IPv6:', '::1', '1.2.3.4', 'SIZE=', 'NOTIFY=', 'ORCPT=', 'rfc822;', 'utf-8;', '\\x{', '}', '+2B', '=', ',', 'SMTPUTF8', 'postmaster', ':', '\t', '\u0000'];
 const dataPieces = ['\r\n', '\n', '\r', '.', '..', 'x', 'abc', '\r\n.\r\n', '\n.\n', '\r.\r'];
