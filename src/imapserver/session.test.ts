@@ -233,3 +233,33 @@ test('COMPRESS=DEFLATE: both directions compressed after the OK', async () => {
     await f.done();
   }
 });
+
+test('limits: idle timeout before login says BYE; per-IP connections; failed logins refused after the limit; too many errors end the session', async () => {
+  const { authFailureLimiter } = await import('../sasl/index.ts');
+  const f = await imapFixture({
+    localserve: true,
+    context: {
+      timeouts: { preAuthMs: 300, idleMs: 60_000 },
+      limits: { maxLine: 1000, maxCommand: 4096, maxMessage: 2000, memoryLiteral: 100, maxConnectionsPerIP: 3, maxErrors: 3 },
+      authFailures: authFailureLimiter({ delayMs: 0, limits: [{ windowMs: 60_000, limits: [2, 10, 10] }] }),
+    },
+  });
+  try {
+    const idle = await f.connect();
+    assert.deepEqual(await idle.closedByServer(2000), ['* BYE [UNAVAILABLE] autologout; idle for too long']);
+    const held = [await f.connect(), await f.connect(), await f.connect()];
+    const refused = await f.connect();
+    assert.equal(refused.greeting, '* BYE [UNAVAILABLE] too many connections from your address');
+    for (const h of held) h.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const c = await f.connect();
+    assert.equal((await c.run('LOGIN mjl wrong')).tagged, 'NO [AUTHENTICATIONFAILED] invalid credentials');
+    assert.equal((await c.run('LOGIN mjl wrong')).tagged, 'NO [AUTHENTICATIONFAILED] invalid credentials');
+    assert.equal((await c.run(`LOGIN mjl "${testPassword}"`)).tagged, 'NO [UNAVAILABLE] too many failed logins from your network, try again later');
+    for (let i = 0; i < 3; i++) assert.match((await c.run('FROB')).tagged, /^BAD/);
+    c.write('x FROB\r\n');
+    assert.deepEqual(await c.closedByServer(), ['x BAD unknown command FROB', '* BYE too many errors']);
+  } finally {
+    await f.done();
+  }
+});

@@ -421,11 +421,13 @@ export class Session {
   // --- notifications
 
   #onChange(ev: ChangeEvent): void {
+    if (!this.view && !this.notify) return; // nothing selected, nothing asked for: no client needs it
     this.#pending.push(ev);
-    if (this.idling || (this.notify && !this.#commandRunning)) {
+    // IDLE and NOTIFY tell at once; a client that sits without commands gets its backlog told once it grows (EXISTS and FETCH may come at any time, RFC 9051 §7; EXPUNGE stays held), so memory stays bounded.
+    if (this.idling || (!this.#commandRunning && (this.notify || this.#pending.length >= 1000))) {
       this.#delivering = this.#delivering.then(async () => {
-        if (!this.idling && (this.#commandRunning || !this.notify)) return;
-        this.deliverPending(true);
+        if (!this.idling && this.#commandRunning) return;
+        this.deliverPending(this.idling || !!this.notify);
         await this.flush();
       }).catch((e: unknown) => this.log.debug({ err: e }, 'delivering notification'));
     }
