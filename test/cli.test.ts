@@ -10,6 +10,7 @@ import { commands } from '../src/cli/commands.ts';
 import { localservePorts } from '../src/cli/localserve.ts';
 import { freeBasePort } from './ports.ts';
 import { SmtpTestClient } from '../src/smtpserver/testclient.ts';
+import { ImapTestClient } from '../src/imapserver/testclient.ts';
 
 const bin = fileURLToPath(new URL('../bin/mailcove', import.meta.url));
 
@@ -20,7 +21,7 @@ function mailcove(args: string[], input?: string): { status: number | null; stdo
 
 /** Starts `mailcove localserve` on DIR and waits for it to say it is ready. */
 async function startLocalserve(dir: string): Promise<{ base: number; out: () => string; err: () => string; stop: () => Promise<number | null> }> {
-  const base = await freeBasePort([localservePorts.metrics, localservePorts.smtp, localservePorts.submission, localservePorts.submissions]);
+  const base = await freeBasePort([localservePorts.metrics, localservePorts.smtp, localservePorts.submission, localservePorts.submissions, localservePorts.imap, localservePorts.imaps]);
   const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
   let out = '';
   let err = '';
@@ -60,7 +61,7 @@ test('version prints the package version', async () => {
   assert.match(r.stdout, new RegExp(`^mailcove ${pkg.version.replaceAll('.', '\\.')}`));
 });
 
-test('localserve creates its account, serves metrics and shuts down cleanly on SIGTERM', async (t) => {
+test('localserve creates its account, serves SMTP, IMAP and metrics and shuts down cleanly on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mailcove-ls-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const ls = await startLocalserve(dir);
@@ -92,6 +93,14 @@ test('localserve creates its account, serves metrics and shuts down cleanly on S
   const implicit = await SmtpTestClient.connect(base + localservePorts.submissions, { tls: { servername: 'localhost' } });
   await implicit.expect(220);
   implicit.close();
+  // IMAP on base+143 (LOGIN without TLS on loopback) and base+993: the message delivered over SMTP is there.
+  const imap = await ImapTestClient.connect(base + localservePorts.imap);
+  assert.match((await imap.run('LOGIN mailcove@localhost mailcovemailcove')).tagged, /^OK /);
+  assert.ok((await imap.run('SELECT INBOX')).untagged.includes('* 1 EXISTS'));
+  imap.close();
+  const imaps = await ImapTestClient.connect(base + localservePorts.imaps, { tls: { servername: 'localhost' } });
+  assert.match(imaps.greeting, /^\* OK /);
+  imaps.close();
 
   assert.equal(await ls.stop(), 0, ls.err());
   assert.match(ls.out(), /stopped/);
