@@ -58,6 +58,12 @@ test('CREATE, RENAME, DELETE, SUBSCRIBE and LIST with patterns and selection opt
     assert.deepEqual(r.untagged, ['* LIST (\\HasChildren) "/" "Job"', '* LIST (\\HasNoChildren) "/" "Job/Projects"']);
     r = await c.run('RENAME Nope Other');
     assert.equal(r.tagged, 'NO [NONEXISTENT] no mailbox Nope');
+    r = await c.run('DELETE Job');
+    assert.equal(r.tagged, 'OK DELETE completed');
+    r = await c.run('LIST "" "Jo%"');
+    assert.deepEqual(r.untagged, ['* LIST (\\Noselect \\HasChildren) "/" "Job"']);
+    r = await c.run('CREATE a*b');
+    assert.equal(r.tagged, 'NO [CANNOT] mailbox names cannot contain "*" or "%"');
     r = await c.run('DELETE Job/Projects');
     assert.equal(r.tagged, 'OK DELETE completed');
     r = await c.run('DELETE INBOX');

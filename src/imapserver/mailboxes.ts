@@ -17,6 +17,13 @@ function nameArg(s: Session, p: Parser): string {
   return name;
 }
 
+/** A name for a new mailbox: no LIST wildcards in it (RFC 9051 §6.3.4 leaves it to the server; they would make LIST patterns ambiguous). */
+function newNameArg(s: Session, p: Parser): string {
+  const name = nameArg(s, p);
+  if (/[*%]/.test(name)) throw no('CANNOT', 'mailbox names cannot contain "*" or "%"');
+  return name;
+}
+
 // --- LIST pattern matching (RFC 9051 §6.3.9): "*" matches anything, "%" anything but the separator.
 
 export function patternRegExp(pattern: string): RegExp {
@@ -131,6 +138,20 @@ async function list(s: Session, p: Parser, lsub: boolean): Promise<void> {
     if (o.specialUseOnly && !mb?.specialUse) continue;
     if (matches(name)) out.push({ name, attrs, childinfo: false });
   }
+  if (!o.subscribedOnly && !o.specialUseOnly) {
+    // RFC 9051 §6.3.9: a level of hierarchy that matches while only its inferiors exist (e.g. after DELETE of a parent) is listed as \NonExistent (\Noselect for rev1 LSUB-style clients).
+    const listed = new Set(out.map((e) => e.name));
+    for (const m of mailboxes) {
+      const parts = m.name.split(hierarchySeparator);
+      for (let i = 1; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join(hierarchySeparator);
+        if (listed.has(parent) || byName.has(parent) || !matches(parent)) continue;
+        out.push({ name: parent, attrs: [s.rev2 ? '\\NonExistent' : '\\Noselect', '\\HasChildren'], childinfo: false });
+        listed.add(parent);
+      }
+    }
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
   if (o.subscribedOnly) {
     // RFC 5258 §3.5 / RFC 3501 §6.3.9: a parent that matches only through a subscribed child is listed (with CHILDINFO when RECURSIVEMATCH, \Noselect in LSUB).
     const listed = new Set(out.map((e) => e.name));
@@ -198,7 +219,7 @@ export const mailboxCommands: Record<string, CommandSpec> = {
     states: ['auth', 'selected'],
     async run(s, p) {
       p.sp();
-      const name = nameArg(s, p);
+      const name = newNameArg(s, p);
       let use: SpecialUse | undefined;
       if (p.take(' ')) {
         // RFC 4466 create-params; RFC 6154 §3 USE (attrs)
@@ -236,7 +257,7 @@ export const mailboxCommands: Record<string, CommandSpec> = {
       p.sp();
       const from = nameArg(s, p);
       p.sp();
-      const to = nameArg(s, p);
+      const to = newNameArg(s, p);
       p.end();
       await s.account!.store.renameMailbox(from, to);
     },
