@@ -62,7 +62,7 @@ test('CREATE, RENAME, DELETE, SUBSCRIBE and LIST with patterns and selection opt
     assert.equal(r.tagged, 'OK DELETE completed');
     r = await c.run('LIST "" "Jo%"');
     assert.deepEqual(r.untagged, ['* LIST (\\Noselect \\HasChildren) "/" "Job"']);
-    r = await c.run('CREATE a*b');
+    r = await c.run('CREATE "a*b"');
     assert.equal(r.tagged, 'NO [CANNOT] mailbox names cannot contain "*" or "%"');
     r = await c.run('DELETE Job/Projects');
     assert.equal(r.tagged, 'OK DELETE completed');
