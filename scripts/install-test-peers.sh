@@ -16,7 +16,10 @@ packages=(
   gsasl      # SMTP: SCRAM-SHA-256(-PLUS) and EXTERNAL from GNU SASL's client
   openssl    # TLS: s_client with and without client certificates
   python3    # SMTP: smtplib interop (the standard library is enough)
+  isync      # IMAP: mbsync, a syncing client (interop tests)
 )
+# Bench-only peers are not installed here (CI does not run bench/): Postfix for
+# bench/smtp.ts, dovecot-imapd for bench/imap.ts; each bench says what it needs.
 
 missing=()
 for p in "${packages[@]}"; do
