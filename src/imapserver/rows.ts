@@ -3,5 +3,5 @@
 import type { Account, MessageMeta, MessageQuery } from '../store/index.ts';
 
 export async function messageMeta(store: Account, mailbox: string, query?: MessageQuery): Promise<MessageMeta[]> {
-  return 'messageMeta' in store ? store.messageMeta(mailbox, query) : store.messages(mailbox, query);
+  return store.messageMeta(mailbox, query);
 }

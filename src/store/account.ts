@@ -17,11 +17,14 @@ import type { Checkpointer } from './checkpointer.ts';
 import { maxUid, uidRanges } from './uidset.ts';
 import {
   hierarchySeparator, specialUses, type Account, type Added, type AppendInput, type ByteRange, type ChangeEvent, type ChangeFeed, type ChangeListener,
-  type DeliverInput, type FlagChange, type FlagResult, type MailboxInfo, type MailboxStatus, type MessageAttributes, type MessageQuery, type MessageRow,
+  type DeliverInput, type FlagChange, type FlagResult, type MailboxInfo, type MailboxStatus, type MessageAttributes, type MessageMeta, type MessageQuery, type MessageRow, type MetadataEntry,
   type ModSeq, type Quota, type SpecialUse, type Uid, type UidMapping, type UidSet,
 } from './types.ts';
 
 const log = logger('store');
+
+/** RFC 5464 §4.3 limits: value octets, entries per mailbox (and for the server). */
+export const metadataLimits = { maxSize: 64 * 1024, maxEntries: 1000 } as const;
 
 export const maxKeywordsPerAccount = 1000; // bounded: each keyword is listed in every IMAP SELECT (RFC 9051 §7.3.5 FLAGS)
 
@@ -173,6 +176,7 @@ export class SqliteAccount implements Account {
     await this.#write((tx) => {
       const mb = this.#mailbox(canonical);
       this.#q('DELETE FROM messages WHERE mailbox_id = ?').run(mb.id);
+      this.#q('DELETE FROM metadata WHERE mailbox_id = ?').run(mb.id); // RFC 5464 §3: entries go with their mailbox
       this.#q('DELETE FROM tombstones WHERE mailbox_id = ?').run(mb.id); // a recreated mailbox gets a new UIDVALIDITY: clients resynchronise fully
       this.#q('DELETE FROM mailboxes WHERE id = ?').run(mb.id);
       this.#dropUnreferencedFiles(tx);
@@ -212,20 +216,35 @@ export class SqliteAccount implements Account {
     return this.#add(mailbox, 'data' in input ? { data: input.data } : { spoolPath: input.spoolPath }, input);
   }
 
-  #add(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes): Promise<Added> {
+  async replace(mailbox: string, uid: Uid, target: string, input: AppendInput): Promise<Added & { expunged: boolean }> {
+    const source = checkMailboxName(mailbox);
+    let expunged = false;
+    const added = await this.#add(target, 'data' in input ? { data: input.data } : { spoolPath: input.spoolPath }, input, {
+      sizeFreed: () => (this.#select(this.#mailbox(source).id, [uid])[0]?.size ?? 0),
+      after: (tx) => {
+        const mb = this.#mailbox(source);
+        const rows = this.#select(mb.id, [uid]);
+        if (rows.length > 0) this.#expungeRows(tx, mb, rows); // RFC 8508 §3.3: one transaction, so no client sees both or neither
+        expunged = rows.length > 0;
+      },
+    });
+    return { ...added, expunged };
+  }
+
+  #add(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes, also?: AlsoInTransaction): Promise<Added> {
     try {
       this.#open();
     } catch (e) {
       return Promise.reject(e);
     }
-    const p = this.#addFile(mailbox, source, attrs);
+    const p = this.#addFile(mailbox, source, attrs, also);
     this.#adding.add(p);
     const forget = () => void this.#adding.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  async #addFile(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes): Promise<Added> {
+  async #addFile(mailbox: string, source: { spoolPath: string } | { data: Buffer }, attrs: MessageAttributes, also?: AlsoInTransaction): Promise<Added> {
     const name = checkMailboxName(mailbox);
     const flags = flagBits(attrs.flags);
     const keywords = [...(attrs.keywords ?? [])];
@@ -238,9 +257,10 @@ export class SqliteAccount implements Account {
       const mime = JSON.stringify('data' in source && source.data.length <= 1024 * 1024 ? parseMessage(source.data) : await indexMessageFile(file.path)); // small messages: parsed from memory, no re-read
       return await this.#write((tx) => {
         const mb = this.#mailbox(name);
-        this.#checkQuota(file.size);
+        this.#checkQuota(file.size - (also?.sizeFreed() ?? 0));
         this.#q('INSERT INTO files (id, size, mime, refs) VALUES (?, ?, ?, 0)').run(file.id, file.size, mime);
         const { uid, modseq } = this.#insertMessage(tx, mb, { flags, keywords: this.#canonicalKeywords(keywords), internal_date: internalDate, file: file.id, size: file.size });
+        also?.after(tx);
         return { uid, modseq, uidValidity: mb.uidvalidity, messageId: file.id };
       }, file);
     } catch (e) {
@@ -324,19 +344,63 @@ export class SqliteAccount implements Account {
   }
 
   async messages(mailbox: string, query: MessageQuery = {}): Promise<MessageRow[]> {
+    return this.#records(mailbox, query, 'SELECT m.*, f.mime FROM messages m JOIN files f ON f.id = m.file WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid', (r: MessageRecord & { mime: string }) => ({ ...meta(r), mimeIndex: JSON.parse(r.mime) as MessageIndex }));
+  }
+
+  async messageMeta(mailbox: string, query: MessageQuery = {}): Promise<MessageMeta[]> {
+    return this.#records(mailbox, query, 'SELECT * FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid', meta);
+  }
+
+  /** Rows of a UID set: one query per range, or for sets of many small ranges one query over their span, filtered. */
+  #records<R extends MessageRecord, T>(mailbox: string, query: MessageQuery, sql: string, map: (r: R) => T): T[] {
     this.#open();
     const mb = this.#mailbox(checkMailboxName(mailbox));
-    const stmt = this.#q('SELECT m.*, f.mime FROM messages m JOIN files f ON f.id = m.file WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid');
-    const rows: MessageRow[] = [];
-    for (const [lo, hi] of uidRanges(query.uids ?? [[1, maxUid]])) {
-      for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as (MessageRecord & { mime: string })[]) {
-        rows.push({
-          uid: r.uid, modseq: r.modseq, flags: flagNames(r.flags), keywords: JSON.parse(r.keywords) as string[], internalDate: new Date(r.internal_date),
-          saveDate: new Date(r.save_date), size: r.size, messageId: r.file, mimeIndex: JSON.parse(r.mime) as MessageIndex,
-        });
-      }
+    const stmt = this.#q(sql);
+    const ranges = uidRanges(query.uids ?? [[1, maxUid]]);
+    const out: T[] = [];
+    if (ranges.length > 32) {
+      const lo = Math.min(...ranges.map((r) => r[0]));
+      const hi = Math.max(...ranges.map((r) => r[1]));
+      const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+      for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as R[]) if (inSorted(sorted, r.uid)) out.push(map(r));
+      return out;
     }
-    return rows;
+    for (const [lo, hi] of ranges) for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as R[]) out.push(map(r));
+    return out;
+  }
+
+  // --- METADATA (RFC 5464)
+
+  #metadataOwner(mailbox: string | null): { id: number; name: string | null } {
+    if (mailbox === null) return { id: 0, name: null };
+    const mb = this.#mailbox(checkMailboxName(mailbox));
+    return { id: mb.id, name: mb.name };
+  }
+
+  async getMetadata(mailbox: string | null, names?: readonly string[]): Promise<MetadataEntry[]> {
+    this.#open();
+    const owner = this.#metadataOwner(mailbox);
+    const rows = this.#q('SELECT name, value FROM metadata WHERE mailbox_id = ? ORDER BY name').all(owner.id) as unknown as { name: string; value: Uint8Array }[];
+    const wanted = names ? new Set(names.map((n) => n.toLowerCase())) : undefined;
+    return rows.filter((r) => !wanted || wanted.has(r.name)).map((r) => ({ name: r.name, value: Buffer.from(r.value) }));
+  }
+
+  async setMetadata(mailbox: string | null, entries: readonly { name: string; value: Buffer | null }[]): Promise<void> {
+    for (const e of entries) {
+      checkMetadataName(e.name);
+      if (e.value && e.value.length > metadataLimits.maxSize) throw new StoreError('MAXSIZE', `metadata values are limited to ${metadataLimits.maxSize} octets`); // RFC 5464 §4.3
+    }
+    await this.#write((tx) => {
+      const owner = this.#metadataOwner(mailbox);
+      for (const e of entries) {
+        const name = e.name.toLowerCase();
+        if (e.value === null) this.#q('DELETE FROM metadata WHERE mailbox_id = ? AND name = ?').run(owner.id, name);
+        else this.#q('INSERT INTO metadata (mailbox_id, name, value) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, name) DO UPDATE SET value = excluded.value').run(owner.id, name, e.value);
+      }
+      const { n } = this.#q('SELECT count(*) AS n FROM metadata WHERE mailbox_id = ?').get(owner.id) as unknown as { n: number };
+      if (n > metadataLimits.maxEntries) throw new StoreError('TOOMANY', `at most ${metadataLimits.maxEntries} metadata entries`); // rolls the write back (RFC 5464 §4.3)
+      tx.events.push({ type: 'metadata', mailbox: owner.name, modseq: this.#modseq(), names: entries.map((e) => e.name.toLowerCase()) });
+    });
   }
 
   async openMessage(messageId: string, range?: ByteRange): Promise<Readable> {
@@ -523,6 +587,35 @@ function checkQuota(limit: number | null): void {
 
 function status(mb: MailboxRecord): MailboxStatus {
   return { uidValidity: mb.uidvalidity, uidNext: mb.uidnext, highestModseq: mb.highest_modseq, total: mb.total, unseen: mb.unseen, deleted: mb.deleted, size: mb.size };
+}
+
+/** What a write adding a message also does in its transaction (REPLACE: the expunge). */
+interface AlsoInTransaction {
+  sizeFreed(): number; // octets the transaction frees, for the quota check
+  after(tx: Tx): void;
+}
+
+function meta(r: MessageRecord): MessageMeta {
+  return { uid: r.uid, modseq: r.modseq, flags: flagNames(r.flags), keywords: JSON.parse(r.keywords) as string[], internalDate: new Date(r.internal_date), saveDate: new Date(r.save_date), size: r.size, messageId: r.file };
+}
+
+/** Whether n lies in one of the sorted, non-overlapping-by-start ranges. */
+function inSorted(ranges: readonly (readonly [number, number])[], n: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const [a, b] = ranges[mid]!;
+    if (n < a) hi = mid - 1;
+    else if (n > b) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** RFC 5464 §3.2 entry names: under /private or /shared, "/"-separated components without wildcards or controls. */
+function checkMetadataName(name: string): void {
+  if (!/^\/(private|shared)(\/[^/*%\x00-\x1f\x7f]+)+$/i.test(name) || name.length > 1024) throw new StoreError('BADNAME', `invalid metadata entry name ${JSON.stringify(name.slice(0, 60))}`);
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {

@@ -10,6 +10,8 @@ export const storeErrorCodes = [
   'BADNAME', // a mailbox or account name that is not allowed
   'BADFLAG', // a keyword that is not an IMAP atom, or a \flag that is not a system flag
   'LIMIT', // a bounded resource is exhausted (e.g. distinct keywords per account)
+  'MAXSIZE', // RFC 5464 §4.3: a METADATA value over the size limit
+  'TOOMANY', // RFC 5464 §4.3: too many METADATA entries
   'INUSE', // RFC 9051 §7.1: the account is open and cannot be removed now
   'CLOSED', // the account or store was closed
   'IO', // a write may or may not have been committed (fsync failed after commit)

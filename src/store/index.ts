@@ -5,7 +5,8 @@ export { openStore } from './store.ts';
 export { verifyAccount, verifyData } from './verify.ts';
 export { StoreError, isStoreError, storeErrorCodes, type StoreErrorCode } from './errors.ts';
 export { hierarchySeparator, specialUses, systemFlags } from './types.ts';
+export { metadataLimits } from './account.ts';
 export type {
   Account, Added, AppendInput, AuthStore, ByteRange, ChangeEvent, ChangeFeed, ChangeListener, DeliverInput, FlagChange, FlagResult, FlagsUpdated,
-  MailboxInfo, MailboxStatus, MessageAttributes, MessageQuery, MessageRow, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, SubmissionCounts, TlsPublicKey, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
+  MailboxInfo, MailboxStatus, MessageAttributes, MessageMeta, MessageQuery, MessageRow, MetadataEntry, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, SubmissionCounts, TlsPublicKey, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
 } from './types.ts';

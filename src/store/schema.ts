@@ -108,6 +108,9 @@ CREATE INDEX submissions_account ON submissions (account, time);
 CREATE TABLE recipient_history (account TEXT NOT NULL, address TEXT NOT NULL, first_sent INTEGER NOT NULL, PRIMARY KEY (account, address)) WITHOUT ROWID;
 `;
 
+// RFC 5464 METADATA: mailbox_id 0 holds the server entries; rows go with their mailbox (DELETE removes them, RENAME keeps the id).
+const metadataSchema = `CREATE TABLE IF NOT EXISTS metadata (mailbox_id INTEGER NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;`;
+
 /**
  * Opens a database for the group-commit scheme (groupcommit.ts): WAL with
  * synchronous=NORMAL, so a commit writes WAL frames without fsync and the caller fsyncs
@@ -130,5 +133,6 @@ export function openDatabase(path: string, kind: 'account' | 'auth' | 'queue'): 
     }
   }
   if (kind === 'auth') db.exec(tlsPublicKeysSchema); // IF NOT EXISTS: also for auth.db files made before the table
+  if (kind === 'account') db.exec(metadataSchema); // likewise for accounts made before IMAP METADATA
   return db;
 }

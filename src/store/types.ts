@@ -44,7 +44,8 @@ export interface MailboxStatus {
   size: number; // octets, sum of message sizes
 }
 
-export interface MessageRow {
+/** A message's metadata: everything but the MIME index (cheap to read for many messages). */
+export interface MessageMeta {
   uid: Uid;
   modseq: ModSeq; // RFC 7162 §3.1: of the last change to this message
   flags: SystemFlag[];
@@ -53,7 +54,16 @@ export interface MessageRow {
   saveDate: Date; // RFC 8514: when the message was saved in this mailbox
   size: number; // RFC 9051 §2.3.4: octets of the message file
   messageId: string; // internal id of the (immutable) message content; shared by copies
+}
+
+export interface MessageRow extends MessageMeta {
   mimeIndex: MessageIndex; // opaque to the store, computed by src/mime at delivery
+}
+
+/** An IMAP METADATA entry (RFC 5464 §3.2): lowercased name under /private or /shared, and its value. */
+export interface MetadataEntry {
+  name: string;
+  value: Buffer;
 }
 
 export interface MessageAttributes {
@@ -119,7 +129,8 @@ export type ChangeEvent =
   | { type: 'mailboxCreated'; mailbox: string; uidValidity: number; modseq: ModSeq; specialUse: SpecialUse | null }
   | { type: 'mailboxRenamed'; mailbox: string; from: string; uidValidity: number; modseq: ModSeq }
   | { type: 'mailboxDeleted'; mailbox: string; uidValidity: number; modseq: ModSeq }
-  | { type: 'counts'; mailbox: string; modseq: ModSeq; status: MailboxStatus };
+  | { type: 'counts'; mailbox: string; modseq: ModSeq; status: MailboxStatus }
+  | { type: 'metadata'; mailbox: string | null; modseq: ModSeq; names: string[] }; // RFC 5464 entries changed (null: server entries)
 
 export type ChangeListener = (event: ChangeEvent) => void;
 
@@ -151,6 +162,14 @@ export interface Account {
   storeFlags(mailbox: string, uids: UidSet, change: FlagChange): Promise<FlagResult>;
   expunge(mailbox: string, uids?: UidSet): Promise<Uid[]>;
   messages(mailbox: string, query?: MessageQuery): Promise<MessageRow[]>;
+  /** As messages(), without the MIME index: for listings of many messages (flags, UIDs, sizes). */
+  messageMeta(mailbox: string, query?: MessageQuery): Promise<MessageMeta[]>;
+  /** RFC 8508 REPLACE: appends to `target` and expunges `uid` from `mailbox` in one transaction; `expunged` false when the UID was already gone. */
+  replace(mailbox: string, uid: Uid, target: string, input: AppendInput): Promise<Added & { expunged: boolean }>;
+  /** RFC 5464 entries of a mailbox (null: the server's), all or those named (names compare lowercased). */
+  getMetadata(mailbox: string | null, names?: readonly string[]): Promise<MetadataEntry[]>;
+  /** Sets (value) or removes (null) entries atomically. BADNAME for invalid names, MAXSIZE, TOOMANY for the limits. */
+  setMetadata(mailbox: string | null, entries: readonly { name: string; value: Buffer | null }[]): Promise<void>;
   /** The bytes of a message (or a range of them). Message content never changes. */
   openMessage(messageId: string, range?: ByteRange): Promise<Readable>;
   /** RFC 7162 §3.2.10: UIDs expunged with a MODSEQ greater than `modseq`. */
