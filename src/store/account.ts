@@ -596,7 +596,7 @@ interface AlsoInTransaction {
 }
 
 function meta(r: MessageRecord): MessageMeta {
-  return { uid: r.uid, modseq: r.modseq, flags: flagNames(r.flags), keywords: JSON.parse(r.keywords) as string[], internalDate: new Date(r.internal_date), saveDate: new Date(r.save_date), size: r.size, messageId: r.file };
+  return { uid: r.uid, modseq: r.modseq, flags: flagNames(r.flags), keywords: r.keywords === '[]' ? [] : (JSON.parse(r.keywords) as string[]), internalDate: new Date(r.internal_date), saveDate: new Date(r.save_date), size: r.size, messageId: r.file };
 }
 
 /** Whether n lies in one of the sorted, non-overlapping-by-start ranges. */

@@ -18,8 +18,11 @@ export function flagBits(flags: readonly string[] | undefined): number {
   return mask;
 }
 
+const namesByMask: SystemFlag[][] = Array.from({ length: 32 }, (_, mask) => systemFlags.filter((f) => (mask & bits[f]) !== 0));
+
+/** The flag names of a bit mask (a fresh array: callers may change it). */
 export function flagNames(mask: number): SystemFlag[] {
-  return systemFlags.filter((f) => (mask & bits[f]) !== 0);
+  return (namesByMask[mask & 31] ?? []).slice();
 }
 
 export const maxKeywordLength = 100;
