@@ -96,6 +96,17 @@ export class Parser {
     throw bad(`syntax error: expected ${expected} ${this.#context()}`);
   }
 
+  /** Consumes text matching the sticky, ASCII-only pattern at the cursor; the match, or undefined. */
+  match(re: RegExp): string | undefined {
+    const p = this.#parts[this.#i];
+    if (p === undefined || !Buffer.isBuffer(p)) return undefined;
+    const text = p.subarray(this.#pos, this.#pos + 200).toString('latin1');
+    const m = new RegExp(re.source, re.flags.includes('y') ? re.flags : re.flags + 'y').exec(text);
+    if (!m || m[0].length === 0) return undefined;
+    this.#advance(m[0].length);
+    return m[0];
+  }
+
   /** Consumes `c` if it is next. */
   take(c: string): boolean {
     if (this.peek() !== c.charCodeAt(0)) return false;
