@@ -85,16 +85,14 @@ export interface MetadataReturn {
   send(s: Session, mailbox: string): Promise<void>;
 }
 
+/** RFC 9590: LIST ... RETURN (METADATA [options SP] entries), options and entries as in GETMETADATA. */
 export function listMetadataReturn(p: Parser): MetadataReturn {
-  p.expect('(');
   let o: GetOptions = { maxSize: undefined, depth: '0' };
-  if (p.takeKeyword('MAXSIZE')) {
-    p.sp();
-    o = { ...o, maxSize: p.number() };
+  if (/^\((MAXSIZE|DEPTH) /i.test(p.peekText(9))) {
+    o = getOptions(p);
     p.sp();
   }
-  const names = p.list(() => entryName(p));
-  p.expect(')');
+  const names = entryList(p);
   return {
     async send(s, mailbox) {
       const { entries } = await lookup(s, mailbox, names, o);
