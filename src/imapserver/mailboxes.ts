@@ -5,13 +5,18 @@
 import { hierarchySeparator, specialUses, type SpecialUse } from '../store/index.ts';
 import { bad, no } from './errors.ts';
 import { mailboxName } from './encode.ts';
+import { decodeMutf7 } from './mutf7.ts';
 import type { Parser } from './parser.ts';
 import type { CommandSpec, Session } from './session.ts';
 import { listMetadataReturn, type MetadataReturn } from './metadata.ts';
 
 /** A mailbox name from a command, without a trailing separator (RFC 9051 §6.3.4: "foo/" names "foo"). */
 function nameArg(s: Session, p: Parser): string {
-  let name = s.mailboxName(p.astring());
+  return nameArgFrom(s, p.astring());
+}
+
+function nameArgFrom(s: Session, raw: Buffer): string {
+  let name = s.mailboxName(raw);
   while (name.length > 1 && name.endsWith(hierarchySeparator)) name = name.slice(0, -1);
   if (name === '') throw bad('empty mailbox name');
   return name;
@@ -19,7 +24,9 @@ function nameArg(s: Session, p: Parser): string {
 
 /** A name for a new mailbox: no LIST wildcards in it (RFC 9051 §6.3.4 leaves it to the server; they would make LIST patterns ambiguous). */
 function newNameArg(s: Session, p: Parser): string {
-  const name = nameArg(s, p);
+  const raw = p.astring();
+  if (!s.utf8 && !raw.some((c) => c >= 0x80)) decodeMutf7(raw.toString('latin1')); // RFC 3501 §5.1.3: a new name must be valid modified UTF-7 (BAD otherwise)
+  const name = nameArgFrom(s, raw);
   if (/[*%]/.test(name)) throw no('CANNOT', 'mailbox names cannot contain "*" or "%"');
   return name;
 }
@@ -156,6 +163,7 @@ async function list(s: Session, p: Parser, lsub: boolean): Promise<void> {
     // RFC 5258 §3.5 / RFC 3501 §6.3.9: a parent that matches only through a subscribed child is listed (with CHILDINFO when RECURSIVEMATCH, \Noselect in LSUB).
     const listed = new Set(out.map((e) => e.name));
     for (const sub of subscriptions) {
+      if (matches(sub)) continue; // RFC 5258 §3.5: CHILDINFO tells of subscribed children the patterns do not match themselves
       const parts = sub.split(hierarchySeparator);
       for (let i = parts.length - 1; i >= 1; i--) {
         const parent = parts.slice(0, i).join(hierarchySeparator);

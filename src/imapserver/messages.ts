@@ -51,7 +51,7 @@ async function store(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> 
   const flags = splitFlags(p.flagList(true));
   p.end();
   const v = writable(s);
-  if (unchangedSince !== undefined) s.enabled.add('CONDSTORE'); // RFC 7162 §3.1: the modifier enables CONDSTORE
+  if (unchangedSince !== undefined) s.enableCondstore(); // RFC 7162 §3.1: the modifier enables CONDSTORE
   const uids = v.resolve(set, c.uid);
   const silent = !!m[2];
   if (uids.length === 0) return;

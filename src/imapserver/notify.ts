@@ -113,9 +113,6 @@ function filter(s: Session, p: Parser): Filter {
     f.events.add(e);
   });
   p.expect(')');
-  // RFC 5465 §5: MessageNew and MessageExpunge go together; FlagChange needs both.
-  if (f.events.has('MESSAGENEW') !== f.events.has('MESSAGEEXPUNGE')) throw bad('MessageNew and MessageExpunge must be given together');
-  if (f.events.has('FLAGCHANGE') && !f.events.has('MESSAGENEW')) throw bad('FlagChange needs MessageNew and MessageExpunge');
   return f;
 }
 

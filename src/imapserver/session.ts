@@ -131,6 +131,13 @@ export class Session {
     return this.enabled.has('UIDONLY');
   }
 
+  /** A CONDSTORE-enabling command (RFC 7162 §3.1): the first one in the selected state also tells HIGHESTMODSEQ. */
+  enableCondstore(): void {
+    if (this.condstore) return;
+    this.enabled.add('CONDSTORE');
+    if (this.view) this.untagged(`OK [HIGHESTMODSEQ ${this.view.highestModseq}] CONDSTORE enabled`);
+  }
+
   // --- output
 
   /** Queues an untagged response ("* " is added). */
@@ -298,7 +305,7 @@ export class Session {
       if (!spec.states.includes(this.state)) throw bad(`${name} not allowed ${stateText[this.state]}`); // RFC 9051 §6
       if (this.uidOnly && ['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE'].includes(name)) throw new ImapError('BAD', 'UIDREQUIRED', 'UIDONLY is enabled: use the UID form'); // RFC 9586 §3
       const ok = await spec.run(this, p, { tag, name, uid: name.startsWith('UID ') || this.uidOnly });
-      this.deliverPending(!holdsExpunges.has(name));
+      if (this.state !== 'logout') this.deliverPending(!holdsExpunges.has(name)); // nothing after BYE
       if (ok !== 'answered') {
         this.tagged(tag, 'OK', ok?.code, ok?.text ?? `${name} completed`);
       }
@@ -410,8 +417,8 @@ export class Session {
     if (this.utf8 || b.some((c) => c >= 0x80)) {
       name = new TextDecoder('utf-8', { fatal: false }).decode(b);
       if (name.includes('\ufffd') && !b.includes(Buffer.from('\ufffd'))) throw bad('mailbox name is not valid UTF-8');
-      if (!this.utf8 && name.includes('&')) name = decodeMutf7(name);
-    } else name = decodeMutf7(b.toString('latin1'));
+      if (!this.utf8 && name.includes('&')) name = lenientMutf7(name);
+    } else name = lenientMutf7(b.toString('latin1'));
     name = name.normalize('NFC'); // RFC 9051 §5.1: names compare as NFC-normalized UTF-8 (RFC 5198)
     if (/^inbox$/i.test(name)) return 'INBOX';
     if (/^inbox\//i.test(name)) return 'INBOX' + name.slice(5);
@@ -544,6 +551,15 @@ const stateText: Record<ImapState, string> = {
   selected: 'with a selected mailbox',
   logout: 'after LOGOUT',
 };
+
+/** A name that is not valid modified UTF-7 is taken as written (it names no existing mailbox then, so SELECT answers NO, as Dovecot does); CREATE and RENAME check it strictly. */
+function lenientMutf7(name: string): string {
+  try {
+    return decodeMutf7(name);
+  } catch {
+    return name;
+  }
+}
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4". */
 function normalizeIP(ip: string): string {

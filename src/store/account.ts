@@ -282,7 +282,6 @@ export class SqliteAccount implements Account {
     this.#open();
     const source = checkMailboxName(from);
     const target = checkMailboxName(to);
-    if (move && source === target) throw new StoreError('CANNOT', 'cannot move a message to its own mailbox');
     return this.#write((tx) => {
       const src = this.#mailbox(source);
       const dst = this.#mailbox(target);

@@ -129,14 +129,19 @@ async function search(s: Session, p: Parser, c: CommandCall): Promise<Ok | void>
   }
   const store = s.account!.store;
   const modseq = usesModseq(args.key);
-  if (modseq) s.enabled.add('CONDSTORE'); // RFC 7162 §3.1
+  if (modseq) s.enableCondstore(); // RFC 7162 §3.1
   const rows = (await store.messageMeta(v.name)).filter((r) => v.has(r.uid));
   const keys: (SearchKey & { k: 'seq' | 'uid' })[] = [];
   collectSets(args.key, keys);
   const ctx: SearchContext = { sets: new Map(keys.map((k) => [k, resolveSet(k.set, k.k === 'uid', v.uids, v.saved)])), recent: s.rev2 ? new Set() : v.recent, now: Date.now() };
   const matched = await run(store, v.name, rows, args.key, ctx);
   const nums = matched.map((r) => (c.uid ? r.uid : v.seqOf(r.uid)));
-  const highest = modseq && matched.length > 0 ? Math.max(...matched.map((r) => r.modseq)) : undefined;
+  const returns0 = args.returns;
+  // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, MODSEQ is of the messages returned, else the highest of all matches.
+  const reported = returns0 && !returns0.has('ALL') && !returns0.has('COUNT') && (returns0.has('MIN') || returns0.has('MAX')) && matched.length > 0
+    ? [...(returns0.has('MIN') ? [matched[0]!] : []), ...(returns0.has('MAX') ? [matched[matched.length - 1]!] : [])]
+    : matched;
+  const highest = modseq && matched.length > 0 ? Math.max(...reported.map((r) => r.modseq)) : undefined;
   const returns = args.returns ?? (s.rev2 || s.uidOnly ? new Set<ReturnOption>(['ALL']) : undefined); // RFC 9051 §6.4.4: IMAP4rev2 always answers ESEARCH
   if (!returns) {
     s.untagged(`SEARCH${nums.map((n) => ' ' + n).join('')}${highest !== undefined ? ` (MODSEQ ${highest})` : ''}`); // RFC 3501 §7.2.5, RFC 7162 §3.1.5

@@ -4,7 +4,7 @@
 // case-insensitive substring match (RFC 9051 §6.4.4), on Unicode lower case.
 import { buffer } from 'node:stream/consumers';
 import type { Account, MessageMeta, MessageRow, Uid } from '../../store/index.ts';
-import { decodeEncodedWords, decodePartText, parseHeader, unfold, type HeaderField, type MimePart } from '../../mime/index.ts';
+import { decodeEncodedWords, decodePartText, parseAddressList, parseHeader, unfold, type HeaderField, type MimePart } from '../../mime/index.ts';
 import type { SearchKey } from './keys.ts';
 
 const day = 86_400_000;
@@ -71,6 +71,8 @@ export interface SearchContext {
   recent: ReadonlySet<Uid>;
   now: number;
 }
+
+const addressFields = new Set(['from', 'to', 'cc', 'bcc', 'sender', 'reply-to']);
 
 const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -146,6 +148,8 @@ export async function evaluate(k: SearchKey, row: MessageMeta, ctx: SearchContex
         if (want === '') return true; // RFC 9051 §6.4.4: an empty string matches any message with the field
         const raw = unfold(f.value);
         if (raw.toLowerCase().includes(want) || decodeEncodedWords(raw).toLowerCase().includes(want)) return true;
+        // Address fields also match their parsed addresses, so comments and quoting do not hide an address (as Dovecot does).
+        if (addressFields.has(k.name) && parseAddressList(f.value).some((a) => a.host !== null && `${a.nameText ?? ''} <${a.mailbox}@${a.host}>`.toLowerCase().includes(want))) return true;
       }
       return false;
     }
