@@ -207,12 +207,19 @@ export async function sendStatus(s: Session, name: string, items: readonly strin
       case 'UNSEEN': values.push(`UNSEEN ${st.unseen}`); break;
       case 'DELETED': values.push(`DELETED ${st.deleted}`); break; // RFC 9051 §6.3.11
       case 'SIZE': values.push(`SIZE ${st.size}`); break; // RFC 8438
-      case 'RECENT': values.push(`RECENT ${s.view?.name === name ? s.view.recent.size : 0}`); break; // RFC 3501 §6.3.10; \Recent is per session
+      case 'RECENT': values.push(`RECENT ${await recentCount(s, name, st.uidValidity)}`); break; // RFC 3501 §6.3.10
       case 'HIGHESTMODSEQ': values.push(`HIGHESTMODSEQ ${st.highestModseq}`); break; // RFC 7162 §3.1.6
       case 'APPENDLIMIT': values.push(`APPENDLIMIT ${s.ctx.limits.maxMessage}`); break; // RFC 7889 §5
     }
   }
   s.untagged('STATUS ', mailboxName(name, s.utf8), ` (${values.join(' ')})`);
+}
+
+/** \Recent messages: the session's own in its selected mailbox, elsewhere those no session has claimed yet. */
+async function recentCount(s: Session, name: string, uidValidity: number): Promise<number> {
+  if (s.view?.name === name) return s.view.recent.size;
+  const claimed = s.ctx.recent.claimed(s.account!.name, name, uidValidity);
+  return (await s.account!.store.messageMeta(name, { uids: [[claimed + 1, 0xffffffff]] })).length;
 }
 
 function specialUseArg(p: Parser): SpecialUse {

@@ -5,6 +5,11 @@
 export class RecentRegistry {
   readonly #claimed = new Map<string, number>();
 
+  /** The highest UID some session claimed (0: none): messages above it are recent for whoever selects next (EXAMINE and STATUS look without claiming). */
+  claimed(account: string, mailbox: string, uidValidity: number): number {
+    return this.#claimed.get(`${account}\0${mailbox}\0${uidValidity}`) ?? 0;
+  }
+
   /** Claims UIDs above the last claimed one, up to `upTo`; returns the first UID now recent for the caller (0 if none). */
   claim(account: string, mailbox: string, uidValidity: number, upTo: number): number {
     const key = `${account}\0${mailbox}\0${uidValidity}`;

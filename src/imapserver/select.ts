@@ -72,8 +72,9 @@ async function select(s: Session, p: Parser, readOnly: boolean): Promise<{ code:
   const uids = rows.map((r) => r.uid);
   const view = new MailboxView({ name, uidValidity: status.uidValidity, readOnly, uids, uidNext: status.uidNext, highestModseq: status.highestModseq });
   s.knownKeywords = new Set(rows.flatMap((r) => r.keywords));
-  if (!s.rev2 && !readOnly) {
-    const first = s.ctx.recent.claim(s.account!.name, name, status.uidValidity, status.uidNext - 1);
+  if (!s.rev2) {
+    // RFC 3501 §2.3.2: SELECT takes \Recent for this session; EXAMINE shows it without taking it (as Dovecot does).
+    const first = readOnly ? s.ctx.recent.claimed(s.account!.name, name, status.uidValidity) + 1 : s.ctx.recent.claim(s.account!.name, name, status.uidValidity, status.uidNext - 1);
     if (first > 0) for (const u of uids) if (u >= first) view.recent.add(u);
   }
   s.view = view;
