@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { imapFixture } from '../testfixture.ts';
 
 const mixed = [
@@ -149,6 +151,201 @@ test('a 5 MiB message: BODY[] streams byte-exact, partial fetch from the middle,
     r = await c.run('FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1]<65.10>)', 20_000);
     assert.deepEqual(r.untagged, [`* 1 FETCH (BINARY.SIZE[1] ${body.length} BINARY[1]<65> {10}\r\n${body.slice(65, 75)})`]);
   } finally {
+    await f.done();
+  }
+});
+
+test('FETCH MODSEQ enables CONDSTORE: HIGHESTMODSEQ once; then an implicit \\Seen is told with UID, FLAGS and MODSEQ and not echoed again', async () => {
+  const f = await imapFixture();
+  try {
+    await f.deliver('INBOX', 'Subject: a\r\n\r\nbody a\r\n');
+    await f.deliver('INBOX', 'Subject: b\r\n\r\nbody b\r\n');
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('SELECT INBOX');
+    let r = await c.run('FETCH 1 (FLAGS)');
+    assert.deepEqual(r.untagged, ['* 1 FETCH (FLAGS (\\Recent))'], 'no MODSEQ before CONDSTORE');
+    r = await c.run('FETCH 1 (MODSEQ)');
+    assert.match(r.untagged[0]!, /^\* OK \[HIGHESTMODSEQ \d+\] CONDSTORE enabled$/);
+    assert.match(r.untagged[1]!, /^\* 1 FETCH \(MODSEQ \(\d+\)\)$/);
+    assert.equal(r.untagged.length, 2);
+    r = await c.run('FETCH 1 (MODSEQ)');
+    assert.equal(r.untagged.length, 1, 'HIGHESTMODSEQ only when CONDSTORE is first enabled');
+    r = await c.run('FETCH 2 BODY[TEXT]');
+    assert.match(r.untagged[0]!, /^\* 2 FETCH \(UID 2 BODY\[TEXT\] \{8\}\r\nbody b\r\n FLAGS \(\\Seen \\Recent\) MODSEQ \(\d+\)\)$/); // RFC 7162 §3.1: UID and MODSEQ with an implicit \Seen
+    r = await c.run('NOOP');
+    assert.deepEqual(r.untagged, [], 'the session is not told its own \\Seen change again');
+  } finally {
+    await f.done();
+  }
+});
+
+test('UIDONLY: UIDFETCH responses carry the UID; UID FETCH (UID) still answers UID', async () => {
+  const f = await imapFixture();
+  try {
+    await f.deliver('INBOX', 'Subject: a\r\n\r\na\r\n');
+    await f.deliver('INBOX', 'Subject: b\r\n\r\nb\r\n');
+    const acct = await f.account();
+    await acct.storeFlags('INBOX', [1], { mode: 'add', flags: ['\\Deleted'] });
+    await acct.expunge('INBOX', [1]);
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('ENABLE UIDONLY IMAP4rev2');
+    await c.run('SELECT INBOX');
+    let r = await c.run('UID FETCH 1:* (FLAGS RFC822.SIZE)');
+    assert.deepEqual(r.untagged, ['* 2 UIDFETCH (FLAGS () RFC822.SIZE 17)']);
+    r = await c.run('UID FETCH 2 (UID)');
+    assert.deepEqual(r.untagged, ['* 2 UIDFETCH (UID 2)']);
+    r = await c.run('FETCH 1 FLAGS');
+    assert.equal(r.tagged, 'BAD [UIDREQUIRED] UIDONLY is enabled: use the UID form');
+  } finally {
+    await f.done();
+  }
+});
+
+test('a message expunged by another session is skipped; FETCH does not tell the expunge (RFC 9051 §7.5.1), NOOP does', async () => {
+  const f = await imapFixture();
+  try {
+    for (let i = 1; i <= 3; i++) await f.deliver('INBOX', `Subject: m${i}\r\n\r\nbody ${i}\r\n`);
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('SELECT INBOX');
+    const d = await f.connect({ login: 'mjl' });
+    await d.run('SELECT INBOX');
+    await d.run('STORE 2 +FLAGS.SILENT (\\Deleted)');
+    await d.run('EXPUNGE');
+    let r = await c.run('FETCH 1:3 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+    assert.deepEqual(r.untagged, [
+      '* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {15}\r\nSubject: m1\r\n\r\n)',
+      '* 3 FETCH (UID 3 BODY[HEADER.FIELDS (SUBJECT)] {15}\r\nSubject: m3\r\n\r\n)',
+      '* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))', // the other session's flag change, told after the command
+    ]);
+    assert.equal(r.tagged, 'OK FETCH completed');
+    r = await c.run('NOOP');
+    assert.deepEqual(r.untagged, ['* 2 EXPUNGE']);
+  } finally {
+    await f.done();
+  }
+});
+
+test('BINARY: unknown transfer encoding is NO [UNKNOWN-CTE] without a half response; quoted-printable decoded; NUL in BODY[] is sent as 0x80', async () => {
+  const f = await imapFixture();
+  try {
+    const m = ['Content-Type: multipart/mixed; boundary=z', '', '--z', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', 'caf=C3=A9 =3D soft=', 'break', '--z', 'Content-Transfer-Encoding: x-uuencode', '', 'begin 644 x', '--z--', ''].join('\r\n');
+    await f.deliver('INBOX', m);
+    await f.deliver('INBOX', Buffer.from('Subject: nul\r\n\r\na\x00b\r\n', 'latin1'));
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('SELECT INBOX');
+    let r = await c.run('FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])');
+    assert.deepEqual(r.untagged, ['* 1 FETCH (BINARY[1] {17}\r\ncaf\xc3\xa9 = softbreak BINARY.SIZE[1] 17)']);
+    r = await c.run('FETCH 1 (FLAGS BINARY.PEEK[2])');
+    assert.deepEqual(r.untagged, []);
+    assert.equal(r.tagged, 'NO [UNKNOWN-CTE] cannot decode content-transfer-encoding x-uuencode');
+    r = await c.run('FETCH 1 (BINARY.PEEK[3] BINARY.SIZE[3] BINARY.PEEK[1]<200.10>)');
+    assert.deepEqual(r.untagged, ['* 1 FETCH (BINARY[3] NIL BINARY.SIZE[3] 0 BINARY[1]<200> {0}\r\n)']);
+    r = await c.run('FETCH 2 (BODY.PEEK[TEXT] BINARY.PEEK[1])');
+    assert.deepEqual(r.untagged, ['* 2 FETCH (BODY[TEXT] {5}\r\na\x80b\r\n BINARY[1] ~{5}\r\na\x00b\r\n)']); // RFC 9051 §9 CHAR8; RFC 3516 §4.3 literal8
+  } finally {
+    await f.done();
+  }
+});
+
+test('a new keyword from another session: FLAGS is sent before the FETCH that shows it (RFC 9051 §7.3.5)', async () => {
+  const f = await imapFixture();
+  try {
+    await f.deliver('INBOX', 'Subject: a\r\n\r\na\r\n');
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('SELECT INBOX');
+    await (await f.account()).storeFlags('INBOX', [1], { mode: 'add', keywords: ['$Label1'] });
+    const r = await c.run('FETCH 1 FLAGS');
+    assert.equal(r.untagged[0], '* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $Label1)');
+    assert.match(r.untagged[1]!, /^\* OK \[PERMANENTFLAGS \(.* \$Label1 \\\*\)\]/);
+    assert.equal(r.untagged[2], '* 1 FETCH (FLAGS ($Label1 \\Recent))');
+  } finally {
+    await f.done();
+  }
+});
+
+test('UTF8=ACCEPT: 8-bit envelope strings and previews quoted; without it, literals', async () => {
+  const f = await imapFixture();
+  try {
+    await f.deliver('INBOX', Buffer.from('From: Zoë <zoe@example.se>\r\nSubject: Möte\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHej på dig\r\n', 'utf8'));
+    const c = await f.connect({ login: 'mjl' });
+    let r = await c.run('EXAMINE INBOX');
+    r = await c.run('FETCH 1 (ENVELOPE PREVIEW)');
+    assert.deepEqual(r.untagged.map((l) => Buffer.from(l, 'latin1').toString('utf8')), ['* 1 FETCH (ENVELOPE (NIL {5}\r\nMöte (({4}\r\nZoë NIL "zoe" "example.se")) (({4}\r\nZoë NIL "zoe" "example.se")) (({4}\r\nZoë NIL "zoe" "example.se")) NIL NIL NIL NIL NIL) PREVIEW {11}\r\nHej på dig)']);
+    const u = await f.connect({ login: 'mjl' });
+    await u.run('ENABLE UTF8=ACCEPT');
+    await u.run('EXAMINE INBOX');
+    r = await u.run('FETCH 1 (ENVELOPE PREVIEW (LAZY))');
+    assert.deepEqual(r.untagged.map((l) => Buffer.from(l, 'latin1').toString('utf8')), ['* 1 FETCH (ENVELOPE (NIL "Möte" (("Zoë" NIL "zoe" "example.se")) (("Zoë" NIL "zoe" "example.se")) (("Zoë" NIL "zoe" "example.se")) NIL NIL NIL NIL NIL) PREVIEW "Hej på dig")']);
+  } finally {
+    await f.done();
+  }
+});
+
+test('UID FETCH VANISHED with "*" reports an expunged last message; SAVEDATE and INTERNALDATE as date-time', async () => {
+  const f = await imapFixture();
+  try {
+    for (let i = 1; i <= 3; i++) await f.deliver('INBOX', `Subject: m${i}\r\n\r\nx\r\n`, { internalDate: new Date('2025-03-04T05:06:07Z') });
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('ENABLE QRESYNC');
+    const sel = await c.run('SELECT INBOX');
+    const hms = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.all.join(' '))![1]);
+    const acct = await f.account();
+    await acct.storeFlags('INBOX', [3], { mode: 'add', flags: ['\\Deleted'] });
+    await acct.expunge('INBOX', [3]);
+    let r = await c.run(`UID FETCH 2:* (UID) (CHANGEDSINCE ${hms} VANISHED)`);
+    assert.deepEqual(r.untagged, ['* VANISHED (EARLIER) 3', '* VANISHED 3'], r.all.join('\n')); // then the expunge itself: UID FETCH may tell it (RFC 9051 §7.5.1)
+    r = await c.run('UID FETCH 1 (INTERNALDATE SAVEDATE)');
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(UID 1 INTERNALDATE "04-Mar-2025 05:06:07 \+0000" SAVEDATE "\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000" MODSEQ \(\d+\)\)$/);
+  } finally {
+    await f.done();
+  }
+});
+
+test('many messages in one FETCH: every response complete and in order across batches and flushes', async () => {
+  const f = await imapFixture();
+  try {
+    const acct = await f.account();
+    const body = 'y'.repeat(2000);
+    for (let i = 1; i <= 700; i++) await acct.append('INBOX', { data: Buffer.from(`Subject: n${i}\r\n\r\n${body}\r\n`) });
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('EXAMINE INBOX');
+    const r = await c.run('FETCH 1:* (UID BODY.PEEK[])', 30_000);
+    assert.equal(r.untagged.length, 700);
+    for (let i = 1; i <= 700; i++) {
+      const head = `Subject: n${i}\r\n\r\n`;
+      assert.equal(r.untagged[i - 1], `* ${i} FETCH (UID ${i} BODY[] {${head.length + body.length + 2}}\r\n${head}${body}\r\n)`);
+    }
+  } finally {
+    await f.done();
+  }
+});
+
+/** The message file of the given size under the fixture's data directory. */
+async function messageFile(dir: string, size: number): Promise<string> {
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    if (e.isFile() && (await stat(path)).size === size && !/\.(db|sqlite|wal|shm)/.test(e.name)) return path;
+  }
+  throw new Error(`no file of ${size} octets`);
+}
+
+test('message data that ends inside a streamed literal closes the connection instead of desynchronising it', async () => {
+  const f = await imapFixture();
+  let file: string | undefined;
+  let saved: Buffer | undefined;
+  try {
+    const raw = Buffer.from(`Subject: big\r\n\r\n${'z'.repeat(1_000_000)}\r\n`);
+    await f.deliver('INBOX', raw);
+    file = await messageFile(f.dir, raw.length);
+    saved = await readFile(file);
+    const c = await f.connect({ login: 'mjl' });
+    await c.run('SELECT INBOX');
+    await truncate(file, 500_000);
+    c.write('t9 FETCH 1 BODY.PEEK[]\r\n');
+    for (let i = 0; i < 100 && !c.closed; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(c.closed, 'the server closed the connection');
+  } finally {
+    if (file && saved) await writeFile(file, saved);
     await f.done();
   }
 });

@@ -1,101 +1,101 @@
-// BODYSTRUCTURE, BODY and ENVELOPE (RFC 9051 §7.5.2) from the stored MIME index and the
-// header bytes of the message and its encapsulated messages, and finding the part a
-// section number names (RFC 9051 §6.4.5).
-import type { MimePart, MimeParam, Address, Envelope } from '../../mime/index.ts';
-import { parseEnvelope } from '../../mime/index.ts';
+// BODYSTRUCTURE and BODY (RFC 9051 §7.5.2, §9 body) from the stored MIME index: what
+// Dovecot sends for the same message, given the envelopes of the encapsulated messages
+// (their header bytes are read by the caller).
+import type { Envelope, MimeParam, MimePart } from '../../mime/index.ts';
 import { concat, nstr, str } from '../encode.ts';
-
-/** Reads bytes [start, end) of the message. */
-export type ReadRange = (start: number, end: number) => Promise<Buffer>;
-
-export function isMessagePart(p: MimePart): boolean {
-  return p.type === 'message' && (p.subtype === 'rfc822' || p.subtype === 'global') && p.children.length === 1; // RFC 6532 §5 message/global like rfc822
-}
-
-function isMultipart(p: MimePart): boolean {
-  return p.type === 'multipart' && p.children.length > 0;
-}
-
-/** The parts a message's body consists of: the children of a multipart body, else the message itself as its one part (RFC 9051 §6.4.5: part 1 of a non-multipart message is its body). */
-function partsOf(message: MimePart): MimePart[] {
-  return isMultipart(message) ? message.children : [message];
-}
-
-/**
- * The part a section path names, and the message node it is within; undefined if there
- * is no such part. `[]` names the message itself.
- */
-export function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
-  let part: MimePart | undefined;
-  for (const n of path) {
-    if (!part) part = partsOf(root)[n - 1];
-    else if (isMultipart(part)) part = part.children[n - 1];
-    else if (isMessagePart(part)) part = partsOf(part.children[0]!)[n - 1];
-    else return undefined;
-    if (!part) return undefined;
-  }
-  return part ?? root;
-}
+import { envelope } from './envelope.ts';
+import { isMessagePart } from './section.ts';
 
 const nil = 'NIL';
 
-function params(list: readonly MimeParam[], utf8: boolean): Buffer | string {
-  if (list.length === 0) return nil;
-  const parts: (Buffer | string)[] = ['('];
-  list.forEach((p, i) => parts.push(i ? ' ' : '', str(p.name, utf8), ' ', str(p.value, utf8)));
-  parts.push(')');
-  return concat(parts);
+/** The encapsulated messages of message/rfc822 and message/global parts, depth first: whose envelopes BODYSTRUCTURE shows. */
+export function encapsulatedMessages(part: MimePart, out: MimePart[] = []): MimePart[] {
+  if (isMessagePart(part)) out.push(part.children[0]!);
+  for (const c of part.children) encapsulatedMessages(c, out);
+  return out;
 }
 
+// RFC 2231 §7 attribute-char: what may stay unescaped in an extended parameter value.
+const attributeChar = /[A-Za-z0-9!#$&+\-.^_`|~]/;
+
+/**
+ * A parameter for the response. The index holds values decoded to UTF-8 (RFC 2231
+ * continuations and charsets undone). A session that accepts UTF-8 gets them so (RFC 9051
+ * §4.3, RFC 6855 §3); another gets non-ASCII values back in RFC 2231 §4 form, `name*`
+ * "utf-8''%C3%A9", as Dovecot passes them on, so the response stays 7-bit.
+ */
+function param(p: MimeParam, utf8: boolean): (Buffer | string)[] {
+  if (utf8 || /^[\x00-\x7f]*$/.test(p.value)) return [str(p.name, utf8), ' ', str(p.value, utf8)];
+  let v = "utf-8''";
+  for (const b of Buffer.from(p.value, 'utf8')) {
+    const c = String.fromCharCode(b);
+    v += b < 0x80 && attributeChar.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return [str(p.name + '*', false), ' ', str(v, false)];
+}
+
+/** RFC 9051 §9 body-fld-param; a text part without charset gets ("charset" "us-ascii"), the RFC 2046 §4.1.2 default, as Dovecot adds it. */
+function params(list: readonly MimeParam[], utf8: boolean, defaultCharset = false): Buffer | string {
+  const all = defaultCharset && !list.some((p) => p.name === 'charset') ? [...list, { name: 'charset', value: 'us-ascii' }] : list;
+  if (all.length === 0) return nil;
+  const out: (Buffer | string)[] = ['('];
+  all.forEach((p, i) => out.push(i ? ' ' : '', ...param(p, utf8)));
+  out.push(')');
+  return concat(out);
+}
+
+/** RFC 9051 §9 body-fld-dsp. */
 function disposition(p: MimePart, utf8: boolean): Buffer | string {
   if (!p.disposition) return nil;
   return concat(['(', str(p.disposition.type, utf8), ' ', params(p.disposition.params, utf8), ')']);
 }
 
+/** RFC 9051 §9 body-fld-lang: always a list, as Dovecot writes it. */
 function language(p: MimePart, utf8: boolean): Buffer | string {
   if (!p.language || p.language.length === 0) return nil;
-  if (p.language.length === 1) return str(p.language[0]!, utf8);
   return concat(['(', ...p.language.flatMap((l, i) => [i ? ' ' : '', str(l, utf8)]), ')']);
 }
 
-/** RFC 9051 §7.5.2 BODYSTRUCTURE (extensible) or BODY (not). */
-export async function bodyStructure(part: MimePart, extensible: boolean, utf8: boolean, read: ReadRange): Promise<Buffer> {
-  if (isMultipart(part)) {
+/** RFC 9051 §9 body-ext-1part / body-ext-mpart after their first field: disposition, language, location. */
+function extension(p: MimePart, utf8: boolean): (Buffer | string)[] {
+  return [' ', disposition(p, utf8), ' ', language(p, utf8), ' ', nstr(p.location, utf8)];
+}
+
+// Dovecot's stand-in for the parts of a multipart that has none: one empty text/plain part (RFC 9051 §9 body-type-mpart needs 1*body).
+const emptyBody = '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)';
+const emptyBodyStructure = '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)';
+
+/**
+ * RFC 9051 §7.5.2 BODYSTRUCTURE (`extensible`) or BODY (not) of a part. `envelopes` holds
+ * the envelope of each encapsulated message (see encapsulatedMessages).
+ */
+export function bodyStructure(part: MimePart, o: { extensible: boolean; utf8: boolean; envelopes: ReadonlyMap<MimePart, Envelope> }): Buffer {
+  const { extensible, utf8 } = o;
+  if (part.type === 'multipart') {
+    // RFC 9051 §9 body-type-mpart: the parts, the subtype, then (BODYSTRUCTURE) params, disposition, language, location.
     const out: (Buffer | string)[] = ['('];
-    for (const c of part.children) out.push(await bodyStructure(c, extensible, utf8, read));
+    if (part.children.length === 0) out.push(extensible ? emptyBodyStructure : emptyBody);
+    for (const c of part.children) out.push(bodyStructure(c, o));
     out.push(' ', str(part.subtype, utf8));
-    if (extensible) out.push(' ', params(part.params, utf8), ' ', disposition(part, utf8), ' ', language(part, utf8), ' ', nstr(part.location, utf8)); // RFC 9051 §9 body-ext-mpart
+    if (extensible) out.push(' ', params(part.params, utf8), ...extension(part, utf8));
     out.push(')');
     return concat(out);
   }
-  // A multipart whose boundary never appeared has no parts: shown as one text/plain part, as Dovecot does (a client cannot use a multipart without parts).
-  const bad = part.type === 'multipart';
-  const type = bad ? 'text' : part.type;
-  const subtype = bad ? 'plain' : part.subtype;
-  const ps = bad ? [] : part.params;
-  const out: (Buffer | string)[] = ['(', str(type, utf8), ' ', str(subtype, utf8), ' ', params(ps, utf8), ' ', nstr(part.id, utf8), ' ', nstr(part.description, utf8), ' ', str(part.encoding ?? '7bit', utf8), ` ${part.size}`];
-  if (!bad && isMessagePart(part)) {
-    // RFC 9051 §9 body-type-msg: envelope, body of the encapsulated message, lines.
+  // RFC 9051 §9 body-type-1part: type, subtype, body-fields (params, id, description, encoding, octets), then per type.
+  const text = part.type === 'text';
+  const out: (Buffer | string)[] = [
+    '(', str(part.type, utf8), ' ', str(part.subtype, utf8), ' ', params(part.params, utf8, text), ' ', nstr(part.id, utf8), ' ', nstr(part.description, utf8), ' ',
+    str(part.encoding ?? '7bit', utf8), ` ${part.size}`,
+  ];
+  if (isMessagePart(part)) {
+    // RFC 9051 §9 body-type-msg: envelope and body of the encapsulated message, and the part's lines.
     const m = part.children[0]!;
-    out.push(' ', envelope(parseEnvelope(await read(m.headerStart, m.bodyStart)), utf8), ' ', await bodyStructure(m, extensible, utf8, read), ` ${part.lines}`);
-  } else if (type === 'text') out.push(` ${part.lines}`); // RFC 9051 §9 body-type-text
-  if (extensible) out.push(' ', nstr(part.md5, utf8), ' ', disposition(part, utf8), ' ', language(part, utf8), ' ', nstr(part.location, utf8)); // RFC 9051 §9 body-ext-1part
+    const env = o.envelopes.get(m);
+    if (!env) throw new Error('bodyStructure: envelope of an encapsulated message missing');
+    out.push(' ', envelope(env, utf8), ' ', bodyStructure(m, o), ` ${part.lines}`);
+  } else if (text) out.push(` ${part.lines}`); // RFC 9051 §9 body-type-text
+  // An encoded or too deeply nested message/rfc822 has no indexed message: a basic part, as Dovecot shows it.
+  if (extensible) out.push(' ', nstr(part.md5, utf8), ...extension(part, utf8)); // RFC 9051 §9 body-ext-1part
   out.push(')');
   return concat(out);
-}
-
-function addresses(list: Address[] | null, utf8: boolean): Buffer | string {
-  if (!list || list.length === 0) return nil;
-  const out: (Buffer | string)[] = ['('];
-  for (const a of list) out.push('(', nstr(a.name, utf8), ' ', nstr(a.adl, utf8), ' ', nstr(a.mailbox, utf8), ' ', nstr(a.host, utf8), ')');
-  out.push(')');
-  return concat(out);
-}
-
-/** RFC 9051 §7.5.2 ENVELOPE. */
-export function envelope(e: Envelope, utf8: boolean): Buffer {
-  return concat([
-    '(', nstr(e.date, utf8), ' ', nstr(e.subject, utf8), ' ', addresses(e.from, utf8), ' ', addresses(e.sender, utf8), ' ', addresses(e.replyTo, utf8), ' ',
-    addresses(e.to, utf8), ' ', addresses(e.cc, utf8), ' ', addresses(e.bcc, utf8), ' ', nstr(e.inReplyTo, utf8), ' ', nstr(e.messageId, utf8), ')',
-  ]);
 }
