@@ -23,6 +23,14 @@ export interface NotifySpec {
   onEvent(s: Session, ev: ChangeEvent): void;
 }
 
+/** RFC 5465 §5.2-5.4: what STATUS tells of a mailbox that is not selected: counts for new and expunged messages, HIGHESTMODSEQ for flag changes (and with CONDSTORE). */
+function statusItems(s: Session, wanted: ReadonlySet<string>): string[] {
+  const counts = wanted.has('MESSAGENEW') || wanted.has('MESSAGEEXPUNGE');
+  const flags = wanted.has('FLAGCHANGE');
+  if (!counts && !flags) return [];
+  return [...(counts ? ['MESSAGES', 'UIDNEXT'] : []), 'UIDVALIDITY', ...(counts ? ['UNSEEN'] : []), ...(flags || s.condstore ? ['HIGHESTMODSEQ'] : [])];
+}
+
 function matches(f: Filter, name: string, selected: string | undefined, subscribed: ReadonlySet<string>): boolean {
   switch (f.kind) {
     case 'SELECTED':
@@ -64,9 +72,8 @@ class Notify implements NotifySpec {
     const wanted = this.events(s, name);
     if (!wanted || wanted.size === 0) return;
     if (ev.type === 'counts') {
-      if (!wanted.has('MESSAGENEW') && !wanted.has('MESSAGEEXPUNGE') && !wanted.has('FLAGCHANGE')) return;
-      // RFC 5465 §5.2-5.4: STATUS for a mailbox that is not selected.
-      const items = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', ...(s.condstore ? ['HIGHESTMODSEQ'] : [])];
+      const items = statusItems(s, wanted);
+      if (items.length === 0) return;
       const st = ev.status;
       const values = items.map((i) => `${i} ${i === 'MESSAGES' ? st.total : i === 'UIDNEXT' ? st.uidNext : i === 'UIDVALIDITY' ? st.uidValidity : i === 'UNSEEN' ? st.unseen : st.highestModseq}`);
       s.untagged('STATUS ', mailboxName(name, s.utf8), ` (${values.join(' ')})`);
@@ -84,7 +91,8 @@ class Notify implements NotifySpec {
     for (const m of await s.account!.store.listMailboxes()) {
       if (m.name === s.view?.name) continue;
       const ev = this.events(s, m.name);
-      if (ev && (ev.has('MESSAGENEW') || ev.has('MESSAGEEXPUNGE'))) await sendStatus(s, m.name, ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', ...(s.condstore ? ['HIGHESTMODSEQ'] : [])]);
+      const items = ev ? statusItems(s, ev) : [];
+      if (items.length > 0) await sendStatus(s, m.name, items);
     }
   }
 }

@@ -84,7 +84,8 @@ test('ESEARCH: RETURN (MIN MAX COUNT ALL SAVE), "$" afterwards, MODSEQ, and IMAP
     assert.deepEqual(r.untagged, ['* SEARCH 1']);
     await c.run('STORE 2 +FLAGS (\\Answered)');
     r = await c.run('SEARCH MODSEQ 1');
-    assert.match(r.untagged[0]!, /^\* SEARCH 1 2 3 \(MODSEQ \d+\)$/);
+    assert.match(r.untagged[0]!, /^\* OK \[HIGHESTMODSEQ \d+\] CONDSTORE enabled$/); // RFC 7162 §3.1: the first CONDSTORE-enabling command
+    assert.match(r.untagged[1]!, /^\* SEARCH 1 2 3 \(MODSEQ \d+\)$/);
     r = await c.run('SEARCH RETURN (ALL) MODSEQ "/flags/\\\\Answered" all 1 ANSWERED');
     assert.match(r.untagged[0]!, /^\* ESEARCH \(TAG "t\d+"\) ALL 2 MODSEQ \d+$/);
     const d = await f.connect({ login: 'mjl' });
