@@ -66,6 +66,7 @@ async function store(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> 
     for (const r of await messageMeta(s.account!.store, v.name, { uids: MailboxView.toUidSet(uids) })) {
       const seq = v.seqOf(r.uid);
       if (seq === 0 || failed.has(r.uid)) continue;
+      v.noteModseq(r.uid, r.modseq);
       s.untagged(s.fetchPrefix(seq, r.uid), `(${c.uid && !s.uidOnly ? `UID ${r.uid} ` : ''}FLAGS ${flagList(s.flagsOf(r.uid, r.flags, r.keywords))}${s.condstore ? ` MODSEQ (${r.modseq})` : ''})`);
     }
   } else if (s.condstore) {

@@ -471,7 +471,7 @@ export class Session {
             this.noteKeywords(ev.keywords);
           }
         } else if (ev.type === 'flags') {
-          if (!this.ownModseqs.has(ev.modseq) && v.has(ev.uid)) flagUpdates.set(ev.uid, ev);
+          if (!this.ownModseqs.has(ev.modseq) && v.has(ev.uid) && !v.toldSince(ev.uid, ev.modseq)) flagUpdates.set(ev.uid, ev);
         } else if (ev.type === 'expunged') {
           for (const u of ev.uids) if (v.has(u)) v.expungedPending.add(u);
         } else if (ev.type === 'mailboxDeleted') {
@@ -491,6 +491,7 @@ export class Session {
     for (const ev of flagUpdates.values()) {
       const seq = v.seqOf(ev.uid);
       if (seq === 0) continue;
+      v.noteModseq(ev.uid, ev.modseq);
       this.noteKeywords(ev.keywords);
       this.untagged(this.fetchPrefix(seq, ev.uid), `(${this.uidOnly ? '' : `UID ${ev.uid} `}FLAGS ${flagList(this.flagsOf(ev.uid, ev.flags, ev.keywords))}${this.condstore ? ` MODSEQ (${ev.modseq})` : ''})`); // RFC 7162 §3.2.4: MODSEQ with CONDSTORE; QRESYNC needs UID
     }

@@ -18,6 +18,8 @@ export class MailboxView {
   readonly recent = new Set<Uid>();
   /** RFC 5182 SEARCHRES: the saved result, as UIDs (so expunges keep it valid). */
   saved: Uid[] = [];
+  /** The MODSEQ of the newest state told per UID: a change event that arrives later but is older is not told (RFC 7162 §3.1.1: a client sees MODSEQs only grow). */
+  readonly #told = new Map<Uid, ModSeq>();
   /** UIDs expunged by others and not yet told to the client (held during FETCH, STORE, SEARCH: RFC 9051 §7.5.1). */
   readonly expungedPending = new Set<Uid>();
 
@@ -28,6 +30,15 @@ export class MailboxView {
     this.uids = o.uids;
     this.uidNext = o.uidNext;
     this.highestModseq = o.highestModseq;
+  }
+
+  noteModseq(uid: Uid, modseq: ModSeq): void {
+    if ((this.#told.get(uid) ?? 0) < modseq) this.#told.set(uid, modseq);
+  }
+
+  /** Whether the client was already told this or a newer state of the message. */
+  toldSince(uid: Uid, modseq: ModSeq): boolean {
+    return (this.#told.get(uid) ?? 0) >= modseq;
   }
 
   get count(): number {
@@ -64,6 +75,7 @@ export class MailboxView {
       const drop = new Set(uids);
       this.uids = this.uids.filter((u) => !drop.has(u));
       for (const u of drop) {
+        this.#told.delete(u);
         this.recent.delete(u);
         this.expungedPending.delete(u);
       }

@@ -4,6 +4,7 @@
 // RFC 7162 CHANGEDSINCE and VANISHED, RFC 9586 UIDFETCH responses.
 import { Readable } from 'node:stream';
 import type { MessageMeta, MessageRow, Uid, UidSet } from '../../store/index.ts';
+import { isStoreError } from '../../store/index.ts';
 import { bad } from '../errors.ts';
 import type { Parser, SequenceSet } from '../parser.ts';
 import type { CommandCall, Session } from '../session.ts';
@@ -48,7 +49,15 @@ export async function fetch(s: Session, p: Parser, c: CommandCall): Promise<void
       const extra = { uid: c.uid || (implied && s.condstore), flags: implied, modseq: s.condstore }; // RFC 7162 §3.1: UID and MODSEQ with an implicit \Seen
       const bytes = 'mimeIndex' in r ? new MessageBytes(store, r) : undefined;
       try {
-        await write(s, await buildResponse(s, bytes, seq, r, req.items, extra));
+        let pieces: Piece[];
+        try {
+          pieces = await buildResponse(s, bytes, seq, r, req.items, extra);
+        } catch (e) {
+          if (isStoreError(e, 'NONEXISTENT')) continue; // expunged (and its file removed) by another session since the rows were read: skipped like an absent row
+          throw e;
+        }
+        await write(s, pieces);
+        v.noteModseq(r.uid, r.modseq); // a change event older than this answer must not follow it (RFC 7162 §3.1: MODSEQ never goes back)
       } finally {
         bytes?.close();
       }
