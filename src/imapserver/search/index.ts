@@ -1,111 +1,101 @@
-// SEARCH and UID SEARCH (RFC 9051 §6.4.4, RFC 3501 §6.4.4), with ESEARCH return options
-// (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5) and MULTISEARCH
-// (RFC 7377 ESEARCH IN (...)). Cheap criteria are decided from the rows; message content
-// is read only for messages that could still match.
-import type { Account, MessageMeta, Uid } from '../../store/index.ts';
-import { hierarchySeparator } from '../../store/index.ts';
-import { ImapError, bad, no } from '../errors.ts';
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4, RFC 3501 §6.4.4) with the ESEARCH return options
+// (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5), INPROGRESS (RFC
+// 9585), and MULTISEARCH (RFC 7377: ESEARCH IN (...)). Criteria parse into a key tree
+// (keys.ts); scan.ts decides messages from their rows and reads content only for the
+// undecided ones.
+import type { Account, MailboxInfo, MessageMeta, Uid } from '../../store/index.ts';
+import { hierarchySeparator, isStoreError } from '../../store/index.ts';
+import { bad, no } from '../errors.ts';
 import { mailboxName } from '../encode.ts';
-import type { Parser, SequenceSet } from '../parser.ts';
-import type { CommandCall, CommandSpec, Ok, Session } from '../session.ts';
-import { MailboxView, formatSet } from '../view.ts';
-import { needsContent, parseCriteria, usesModseq, type SearchKey } from './keys.ts';
-import { MessageContent, evaluate, type SearchContext } from './match.ts';
+import type { Parser } from '../parser.ts';
+import type { CommandCall, CommandSpec, Session } from '../session.ts';
+import { formatSet, type MailboxView } from '../view.ts';
+import { conjuncts, parseCriteria, setKeys, usesModseq, usesSaved, type SearchKey, type SetKey } from './keys.ts';
+import type { SearchContext } from './match.ts';
+import { searchRows, type Progress } from './scan.ts';
+import { intersect, normalize, resolveSet, toUidSet, type UidRanges } from './uidranges.ts';
 
-type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE'; // RFC 4731 §3.1, RFC 5182 §2.2
+const returnOptions: readonly string[] = ['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'];
+const charsets = ['UTF-8', 'US-ASCII']; // RFC 9051 §6.4.4: both MUST be supported
+const noRecent: ReadonlySet<Uid> = new Set();
+
+/** RFC 9585: a search that reads content for longer than this tells the client it is still at it. Changed by tests. */
+export const progressInterval = { ms: 10_000 };
 
 interface SearchArgs {
-  returns: Set<ReturnOption> | undefined; // undefined: no RETURN (RFC 3501 SEARCH response for rev1)
+  returns: ReadonlySet<ReturnOption> | undefined; // undefined: no RETURN (rev1 answers "* SEARCH")
   key: SearchKey;
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
-function parseReturn(p: Parser): Set<ReturnOption> {
-  p.sp();
-  const opts = p.list(() => {
-    const o = p.atom('a return option').toUpperCase();
-    if (!['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'].includes(o)) throw bad(`unknown RETURN option ${o}`); // RFC 4731 §3.1
-    return o as ReturnOption;
-  }, true);
-  return new Set(opts.length === 0 ? ['ALL'] : opts); // RFC 4731 §3.1: RETURN () means ALL
+/** Set as soon as SAVE was read, so that any failure after it empties the saved result (RFC 5182 §2.1). */
+interface SaveSeen {
+  save: boolean;
 }
 
-/** [RETURN (...)] [CHARSET x] criteria (RFC 9051 §9 search, RFC 4731 §3.1). */
-function parseSearch(s: Session, p: Parser, sequences: boolean): SearchArgs {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function searchString(b: Buffer): string {
+  try {
+    return utf8.decode(b); // US-ASCII is a subset; 8-bit bytes under US-ASCII are read as UTF-8, as clients mean them
+  } catch {
+    throw bad('search string is not valid UTF-8');
+  }
+}
+
+/** RFC 4731 §3.1 search-return-opts: "RETURN" SP "(" [option *(SP option)] ")"; "()" means ALL. */
+function parseReturn(p: Parser, seen: SaveSeen): Set<ReturnOption> {
+  p.sp();
+  const opts = p.list(() => {
+    const o = p.atom('a RETURN option').toUpperCase();
+    if (!returnOptions.includes(o)) throw bad(`unknown RETURN option ${o.slice(0, 40)}`); // RFC 4466 §2.6: unknown options are BAD
+    if (o === 'SAVE') seen.save = true;
+    return o as ReturnOption;
+  }, true);
+  return new Set(opts.length === 0 ? ['ALL'] : opts); // RFC 4731 §3.1
+}
+
+/** RFC 9051 §9 search: [search-return-opts] SP search-program, the cursor before the first SP. */
+function parseSearch(p: Parser, sequences: boolean, seen: SaveSeen): SearchArgs {
   p.sp();
   let returns: Set<ReturnOption> | undefined;
   if (p.takeKeyword('RETURN')) {
-    returns = parseReturn(p);
+    returns = parseReturn(p, seen);
     p.sp();
   }
-  let charset = 'UTF-8';
   if (p.takeKeyword('CHARSET')) {
     p.sp();
-    charset = p.astring().toString('latin1').toUpperCase();
+    const charset = p.astring().toString('latin1').toUpperCase(); // RFC 9051 §9 charset = atom / quoted
     p.sp();
+    // RFC 9051 §6.4.4: an unsupported charset is a tagged NO (not BAD) with BADCHARSET, also for IMAP4rev2 and UTF8=ACCEPT
+    // sessions (RFC 6855 §3 would have BAD for any CHARSET there; CHARSET UTF-8 is harmless and RFC 9051's own examples send it).
+    if (!charsets.includes(charset)) throw no(`BADCHARSET (${charsets.join(' ')})`, `charset ${charset.slice(0, 40)} not supported`);
   }
-  if (charset !== 'UTF-8' && charset !== 'US-ASCII') throw no('BADCHARSET (UTF-8 US-ASCII)', `charset ${charset} not supported`); // RFC 9051 §6.4.4
-  const key = parseCriteria(p, {
-    sequences,
-    text: (b) => {
-      try {
-        return utf8Decoder.decode(b);
-      } catch {
-        throw bad('search string is not UTF-8');
-      }
-    },
-  });
-  p.end();
-  return { returns, key };
+  return { returns, key: parseCriteria(p, { sequences, text: searchString }) };
 }
 
-function collectSets(k: SearchKey, out: (SearchKey & { k: 'seq' | 'uid' })[]): void {
-  if (k.k === 'seq' || k.k === 'uid') out.push(k);
-  else if (k.k === 'not') collectSets(k.key, out);
-  else if (k.k === 'or') (collectSets(k.a, out), collectSets(k.b, out));
-  else if (k.k === 'and') for (const x of k.keys) collectSets(x, out);
+/** The MODSEQ to report (RFC 7162 §3.1.5, RFC 4731 §3.2): the highest of the messages returned; with only MIN and/or MAX, of those. */
+function reportedModseq(matched: readonly MessageMeta[], returns: ReadonlySet<ReturnOption> | undefined): number | undefined {
+  if (matched.length === 0) return undefined; // RFC 7162 §3.1.5: no MODSEQ when nothing matched
+  let reported = matched;
+  if (returns && !returns.has('ALL') && !returns.has('COUNT') && (returns.has('MIN') || returns.has('MAX'))) {
+    reported = [...(returns.has('MIN') ? [matched[0]!] : []), ...(returns.has('MAX') ? [matched[matched.length - 1]!] : [])];
+  }
+  let highest = 0;
+  for (const r of reported) if (r.modseq > highest) highest = r.modseq;
+  return highest;
 }
 
-/** The UIDs a sequence-set key names among `uids` (ascending); numbers beyond the mailbox name nothing. */
-function resolveSet(set: SequenceSet, byUid: boolean, uids: readonly Uid[], saved: readonly Uid[]): Set<Uid> {
-  if (set.kind === 'saved') return new Set(saved); // RFC 5182 §2.1
+/** RFC 5182 §2.4: SAVE keeps what was asked for; with MIN and/or MAX but neither ALL nor COUNT, only those messages. */
+function savedResult(matched: readonly MessageMeta[], returns: ReadonlySet<ReturnOption>): Uid[] {
+  if (returns.has('ALL') || returns.has('COUNT') || (!returns.has('MIN') && !returns.has('MAX'))) return matched.map((r) => r.uid);
+  if (matched.length === 0) return [];
   const out = new Set<Uid>();
-  const n = uids.length;
-  const max = byUid ? (uids[n - 1] ?? 0) : n;
-  for (const [a, b] of set.ranges) {
-    let lo = a === '*' ? max : a;
-    let hi = b === '*' ? max : b;
-    if (lo > hi) [lo, hi] = [hi, lo];
-    if (byUid) {
-      for (const u of uids) if (u >= lo && u <= hi) out.add(u);
-    } else for (let i = Math.max(lo, 1); i <= Math.min(hi, n); i++) out.add(uids[i - 1]!);
-  }
-  return out;
+  if (returns.has('MIN')) out.add(matched[0]!.uid);
+  if (returns.has('MAX')) out.add(matched[matched.length - 1]!.uid);
+  return [...out];
 }
 
-/** Matching rows of one mailbox, ascending by UID. */
-async function run(store: Account, mailbox: string, rows: MessageMeta[], key: SearchKey, ctx: SearchContext): Promise<MessageMeta[]> {
-  const matched: MessageMeta[] = [];
-  const undecided: MessageMeta[] = [];
-  for (const r of rows) {
-    const v = await evaluate(key, r, ctx, undefined);
-    if (v === true) matched.push(r);
-    else if (v === null) undecided.push(r);
-  }
-  if (undecided.length > 0 && needsContent(key)) {
-    for (let i = 0; i < undecided.length; i += 200) {
-      const chunk = undecided.slice(i, i + 200);
-      for (const full of await store.messages(mailbox, { uids: MailboxView.toUidSet(chunk.map((r) => r.uid)) })) {
-        if (await evaluate(key, full, ctx, new MessageContent(store, full))) matched.push(full);
-      }
-    }
-    matched.sort((a, b) => a.uid - b.uid);
-  }
-  return matched;
-}
-
-/** The ESEARCH result data (RFC 4731 §3.1) for numbers (sequence numbers or UIDs), ascending. */
+/** The ESEARCH search-return-data (RFC 4731 §3.1, RFC 9051 §7.3.4) for ascending numbers; MIN, MAX and ALL only when something matched. */
 function esearchData(nums: readonly number[], returns: ReadonlySet<ReturnOption>, modseq: number | undefined): string {
   const out: string[] = [];
   if (nums.length > 0) {
@@ -114,123 +104,216 @@ function esearchData(nums: readonly number[], returns: ReadonlySet<ReturnOption>
     if (returns.has('ALL')) out.push(`ALL ${formatSet(nums)}`);
   }
   if (returns.has('COUNT')) out.push(`COUNT ${nums.length}`);
-  if (modseq !== undefined && nums.length > 0) out.push(`MODSEQ ${modseq}`); // RFC 7162 §3.1.5
+  if (modseq !== undefined) out.push(`MODSEQ ${modseq}`); // RFC 4731 §3.2
   return out.join(' ');
 }
 
-async function search(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> {
+/** RFC 9585 INPROGRESS while content is being read: at most one response per progressInterval. */
+function progressReporter(s: Session, tag: string): Progress {
+  let last = Date.now();
+  const progressTag = tag.includes(']') ? 'NIL' : `"${tag}"`; // RFC 9585 §3: a "]" in the tag would end the response code early
+  return async (done, goal) => {
+    if (Date.now() - last < progressInterval.ms) return;
+    last = Date.now();
+    s.untagged(`OK [INPROGRESS (${progressTag} ${done} ${goal})] still searching`);
+    await s.flush();
+  };
+}
+
+/** Sets named by the set keys, resolved once; and the UIDs every match must be among (top-level set keys), to narrow what the store reads. */
+function resolveSets(key: SearchKey, byUidOnly: boolean, uids: readonly Uid[], saved: readonly Uid[]): { sets: Map<SetKey, UidRanges>; narrow: UidRanges | undefined } {
+  const sets = new Map<SetKey, UidRanges>();
+  for (const k of setKeys(key)) sets.set(k, resolveSet(k.set, byUidOnly || k.k === 'uid', uids, saved));
+  let narrow: UidRanges | undefined;
+  for (const k of conjuncts(key)) {
+    if (k.k !== 'seq' && k.k !== 'uid') continue;
+    const r = sets.get(k)!;
+    narrow = narrow ? intersect(narrow, r) : r;
+  }
+  return { sets, narrow };
+}
+
+/** The rows of a mailbox the search must look at: narrowed by top-level set keys and MODSEQ (RFC 7162 §3.1.5: MODSEQ n is modseq >= n). */
+async function candidateRows(store: Account, mailbox: string, key: SearchKey, narrow: UidRanges | undefined): Promise<MessageMeta[]> {
+  if (narrow && narrow.length === 0) return [];
+  let changedSince = 0;
+  for (const k of conjuncts(key)) if (k.k === 'modseq' && k.n - 1 > changedSince) changedSince = k.n - 1;
+  // Many small ranges are read as their span (one query), filtered by the evaluation.
+  const uids = narrow && narrow.length > 1000 ? toUidSet(normalize([[narrow[0]![0], narrow[narrow.length - 1]![1]]])) : narrow ? toUidSet(narrow) : undefined;
+  return store.messageMeta(mailbox, { ...(uids ? { uids } : {}), ...(changedSince > 0 ? { changedSince } : {}) });
+}
+
+// state: selected
+async function search(s: Session, p: Parser, c: CommandCall): Promise<void> {
   const v = s.view!;
-  let args: SearchArgs;
+  const seen: SaveSeen = { save: false };
   try {
-    args = parseSearch(s, p, !s.uidOnly);
+    await searchSelected(s, v, p, c, seen);
   } catch (e) {
-    if (e instanceof ImapError) v.saved = []; // RFC 5182 §2.1: a failed SEARCH ... SAVE empties the saved result; we cannot tell SAVE was asked, so any failure does
+    if (seen.save) v.saved = []; // RFC 5182 §2.1: a SEARCH with SAVE that fails empties the saved result
     throw e;
   }
-  const store = s.account!.store;
+}
+
+async function searchSelected(s: Session, v: MailboxView, p: Parser, c: CommandCall, seen: SaveSeen): Promise<void> {
+  const args = parseSearch(p, !s.uidOnly, seen); // RFC 9586: no sequence numbers with UIDONLY
   const modseq = usesModseq(args.key);
-  if (modseq) s.enableCondstore(); // RFC 7162 §3.1
-  const rows = (await store.messageMeta(v.name)).filter((r) => v.has(r.uid));
-  const keys: (SearchKey & { k: 'seq' | 'uid' })[] = [];
-  collectSets(args.key, keys);
-  const ctx: SearchContext = { sets: new Map(keys.map((k) => [k, resolveSet(k.set, k.k === 'uid', v.uids, v.saved)])), recent: s.rev2 ? new Set() : v.recent, now: Date.now() };
-  const matched = await run(store, v.name, rows, args.key, ctx);
-  const nums = matched.map((r) => (c.uid ? r.uid : v.seqOf(r.uid)));
-  const returns0 = args.returns;
-  // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, MODSEQ is of the messages returned, else the highest of all matches.
-  const reported = returns0 && !returns0.has('ALL') && !returns0.has('COUNT') && (returns0.has('MIN') || returns0.has('MAX')) && matched.length > 0
-    ? [...(returns0.has('MIN') ? [matched[0]!] : []), ...(returns0.has('MAX') ? [matched[matched.length - 1]!] : [])]
-    : matched;
-  const highest = modseq && matched.length > 0 ? Math.max(...reported.map((r) => r.modseq)) : undefined;
-  const returns = args.returns ?? (s.rev2 || s.uidOnly ? new Set<ReturnOption>(['ALL']) : undefined); // RFC 9051 §6.4.4: IMAP4rev2 always answers ESEARCH
+  if (modseq) s.enableCondstore(); // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command
+  const store = s.account!.store;
+  const { sets, narrow } = resolveSets(args.key, false, v.uids, v.saved);
+  // Only messages the client knows: not those added since it was last told EXISTS (RFC 9051 §7.4.1); expunged ones are gone from the store.
+  const rows = (await candidateRows(store, v.name, args.key, narrow)).filter((r) => v.has(r.uid));
+  const ctx: SearchContext = { sets, recent: s.rev2 ? noRecent : v.recent, now: Date.now() };
+  const matched = await searchRows(store, v.name, rows, args.key, ctx, progressReporter(s, c.tag));
+  const nums = c.uid ? matched.map((r) => r.uid) : matched.map((r) => v.seqOf(r.uid));
+  const returns = args.returns ?? (s.rev2 || s.uidOnly ? new Set<ReturnOption>(['ALL']) : undefined); // RFC 9051 §6.4.4: IMAP4rev2 always answers ESEARCH; RFC 9586 likewise
+  const highest = modseq ? reportedModseq(matched, returns) : undefined;
   if (!returns) {
     s.untagged(`SEARCH${nums.map((n) => ' ' + n).join('')}${highest !== undefined ? ` (MODSEQ ${highest})` : ''}`); // RFC 3501 §7.2.5, RFC 7162 §3.1.5
     return;
   }
   if (returns.has('SAVE')) {
-    // RFC 5182 §2.4: with MIN or MAX (and not ALL or COUNT) only those are saved.
-    const onlyMinMax = (returns.has('MIN') || returns.has('MAX')) && !returns.has('ALL') && !returns.has('COUNT');
-    v.saved = onlyMinMax ? [...(returns.has('MIN') && matched[0] ? [matched[0].uid] : []), ...(returns.has('MAX') && matched.length ? [matched[matched.length - 1]!.uid] : [])] : matched.map((r) => r.uid);
-    if (returns.size === 1) return; // RFC 5182 §2.4: SAVE alone returns no ESEARCH
+    v.saved = savedResult(matched, returns); // RFC 5182 §2.4
+    if (returns.size === 1) return; // RFC 5182 §2.4: SAVE alone answers no ESEARCH
   }
   const data = esearchData(nums, returns, highest);
-  s.untagged(`ESEARCH (TAG "${c.tag}")${c.uid ? ' UID' : ''}${data ? ' ' + data : ''}`); // RFC 4731 §3.1
+  s.untagged(`ESEARCH (TAG "${c.tag}")${c.uid ? ' UID' : ''}${data ? ' ' + data : ''}`); // RFC 4731 §3.1, RFC 9051 §7.3.4
 }
 
-/** RFC 7377 §2 source mailboxes of ESEARCH IN (...). */
-async function sourceMailboxes(s: Session, p: Parser): Promise<string[]> {
-  const store = s.account!.store;
-  const all = (await store.listMailboxes()).map((m) => m.name);
-  const subs = new Set(await store.listSubscriptions());
-  const out = new Set<string>();
-  p.list(() => {
-    const kind = p.atom('a mailbox filter').toUpperCase();
-    const names = (): string[] => {
-      p.sp();
-      if (p.peek() === 0x28) return p.list(() => s.mailboxName(p.astring()));
-      return [s.mailboxName(p.astring())];
-    };
+// --- MULTISEARCH (RFC 7377)
+
+type SourceFilter = { kind: 'selected' | 'inboxes' | 'personal' | 'subscribed' } | { kind: 'subtree' | 'subtree-one' | 'mailboxes'; names: string[] };
+
+/** RFC 7377 esearch-source-opts after "IN" SP: "(" filter-mailboxes *(SP filter-mailboxes) [SP "(" scope-options ")"] ")". */
+function parseSources(s: Session, p: Parser): SourceFilter[] {
+  const out: SourceFilter[] = [];
+  p.expect('(');
+  for (;;) {
+    const kind = p.atom('a mailbox filter').toLowerCase(); // RFC 5465 §6 filter-mailboxes
     switch (kind) {
-      case 'SELECTED':
-        if (s.view) out.add(s.view.name);
+      case 'selected':
+      case 'selected-delayed': // RFC 5465 §6: delayed only matters for notifications
+        out.push({ kind: 'selected' });
         break;
-      case 'PERSONAL':
-        for (const n of all) out.add(n);
+      case 'inboxes':
+      case 'personal':
+      case 'subscribed':
+        out.push({ kind });
         break;
-      case 'INBOXES':
-        out.add('INBOX');
+      case 'subtree':
+      case 'subtree-one':
+      case 'mailboxes': {
+        p.sp();
+        const names = p.peek() === 0x28 ? p.list(() => s.mailboxName(p.astring())) : [s.mailboxName(p.astring())]; // RFC 5465 §6 one-or-more-mailbox
+        out.push({ kind, names });
         break;
-      case 'SUBSCRIBED':
-        for (const n of all) if (subs.has(n)) out.add(n);
-        break;
-      case 'MAILBOXES':
-        for (const n of names()) if (all.includes(n)) out.add(n);
-        break;
-      case 'SUBTREE':
-        for (const m of names()) for (const n of all) if (n === m || n.startsWith(m + hierarchySeparator)) out.add(n);
-        break;
-      case 'SUBTREE-ONE':
-        for (const m of names()) for (const n of all) if (n === m || (n.startsWith(m + hierarchySeparator) && !n.slice(m.length + 1).includes(hierarchySeparator))) out.add(n);
-        break;
+      }
       default:
-        throw bad(`unknown source mailbox filter ${kind}`);
+        throw bad(`unknown mailbox filter ${kind.slice(0, 40)}`);
     }
-  });
-  return [...out].sort();
+    if (!p.take(' ')) break;
+    if (p.peek() === 0x28) throw bad('scope options are not supported'); // RFC 7377 §2: none are defined, so any is unknown: BAD
+  }
+  p.expect(')');
+  return out;
 }
 
+/** The mailboxes the filters name, each once, sorted by name (RFC 7377 §2, filters of RFC 5465 §6). */
+async function resolveSources(s: Session, filters: readonly SourceFilter[]): Promise<MailboxInfo[]> {
+  const store = s.account!.store;
+  const all = await store.listMailboxes();
+  const byName = new Map(all.map((m) => [m.name, m]));
+  const out = new Map<string, MailboxInfo>();
+  const add = (m: MailboxInfo | undefined): void => void (m && out.set(m.name, m));
+  for (const f of filters) {
+    switch (f.kind) {
+      case 'selected':
+        if (!s.view) throw bad('"selected" needs a selected mailbox'); // RFC 7377 §2
+        add(byName.get(s.view.name));
+        break;
+      case 'inboxes':
+        add(byName.get('INBOX')); // RFC 5465 §6: where new mail is delivered; rules may deliver elsewhere too (todo: RFC 5465 §6 rule destinations from the account config)
+        break;
+      case 'personal':
+        for (const m of all) add(m); // RFC 5465 §6: every mailbox is in the personal namespace
+        break;
+      case 'subscribed':
+        for (const m of all) if (m.subscribed) add(m);
+        break;
+      case 'mailboxes':
+        for (const n of f.names) add(byName.get(n)); // a mailbox that does not exist simply has no matches
+        break;
+      case 'subtree':
+      case 'subtree-one':
+        // RFC 5465 §6: the mailbox and those below it; subtree-one only one level down.
+        for (const n of f.names) {
+          for (const m of all) {
+            if (m.name === n) add(m);
+            else if (m.name.startsWith(n + hierarchySeparator) && (f.kind === 'subtree' || !m.name.slice(n.length + 1).includes(hierarchySeparator))) add(m);
+          }
+        }
+        break;
+    }
+  }
+  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+// state: authenticated or selected
 async function multisearch(s: Session, p: Parser, c: CommandCall): Promise<void> {
-  let mailboxes: string[] | undefined;
+  const seen: SaveSeen = { save: false };
+  try {
+    await multisearchRun(s, p, c, seen);
+  } catch (e) {
+    if (seen.save && s.view) s.view.saved = []; // RFC 5182 §2.1
+    throw e;
+  }
+}
+
+async function multisearchRun(s: Session, p: Parser, c: CommandCall, seen: SaveSeen): Promise<void> {
+  let filters: SourceFilter[] = [{ kind: 'selected' }]; // RFC 7377 §2: without IN, the selected mailbox
   if (p.peekText(4).toUpperCase() === ' IN ') {
     p.sp();
     p.expectKeyword('IN');
     p.sp();
-    mailboxes = await sourceMailboxes(s, p);
-  } else if (s.view) mailboxes = [s.view.name];
-  else throw bad('ESEARCH without IN needs a selected mailbox'); // RFC 7377 §2
-  const args = parseSearch(s, p, false);
-  const returns = args.returns ?? new Set<ReturnOption>(['ALL']);
-  if (returns.has('SAVE')) throw bad('SAVE is not allowed in MULTISEARCH'); // RFC 7377 §2
-  const store = s.account!.store;
+    filters = parseSources(s, p);
+  }
+  const args = parseSearch(p, false, seen); // RFC 7377 §2: results are UIDs; sequence numbers name nothing across mailboxes
+  const mailboxes = await resolveSources(s, filters);
+  const v = s.view;
+  const onlySelected = !!v && mailboxes.length === 1 && mailboxes[0]!.name === v.name && mailboxes[0]!.uidValidity === v.uidValidity;
+  if (seen.save && !onlySelected) throw bad('SAVE needs the selected mailbox as the only source'); // RFC 7377 §2
+  if (usesSaved(args.key) && !onlySelected) throw bad('"$" refers to the selected mailbox only'); // RFC 5182 §2.1: the saved result is of the selected mailbox
   const modseq = usesModseq(args.key);
-  const keys: (SearchKey & { k: 'seq' | 'uid' })[] = [];
-  collectSets(args.key, keys);
-  for (const name of mailboxes) {
-    const st = await store.mailboxStatus(name);
-    const rows = await store.messageMeta(name);
-    const uids = rows.map((r) => r.uid);
-    const ctx: SearchContext = { sets: new Map(keys.map((k) => [k, resolveSet(k.set, true, uids, [])])), recent: new Set(), now: Date.now() };
-    const matched = await run(store, name, rows, args.key, ctx);
-    if (matched.length === 0 && !returns.has('COUNT')) continue; // RFC 7377 §2: mailboxes without matches may be left out
-    const highest = modseq && matched.length > 0 ? Math.max(...matched.map((r) => r.modseq)) : undefined;
-    const data = esearchData(matched.map((r) => r.uid), returns, highest);
-    s.untagged(`ESEARCH (TAG "${c.tag}" MAILBOX `, mailboxName(name, s.utf8), ` UIDVALIDITY ${st.uidValidity}) UID${data ? ' ' + data : ''}`); // RFC 7377 §2
+  if (modseq) s.enableCondstore(); // RFC 7162 §3.1
+  const returns = args.returns ?? new Set<ReturnOption>(['ALL']); // RFC 7377 §2: as ESEARCH of RFC 4731, ALL by default
+  const store = s.account!.store;
+  const progress = progressReporter(s, c.tag);
+  for (const m of mailboxes) {
+    const sel = v && m.name === v.name && m.uidValidity === v.uidValidity ? v : undefined;
+    let rows: MessageMeta[];
+    try {
+      rows = await store.messageMeta(m.name);
+    } catch (e) {
+      if (isStoreError(e, 'NONEXISTENT')) continue; // deleted since it was listed
+      throw e;
+    }
+    // In the selected mailbox, only messages the client was told about (as SEARCH), with this session's \Recent.
+    if (sel) rows = rows.filter((r) => sel.has(r.uid));
+    const uids = sel ? sel.uids : rows.map((r) => r.uid);
+    const { sets } = resolveSets(args.key, true, uids, sel?.saved ?? []);
+    const ctx: SearchContext = { sets, recent: sel && !s.rev2 ? sel.recent : noRecent, now: Date.now() };
+    const matched = await searchRows(store, m.name, rows, args.key, ctx, progress);
+    if (sel && returns.has('SAVE')) sel.saved = savedResult(matched, returns); // RFC 5182 §2.4
+    if (matched.length === 0) continue; // RFC 7377 §2: no ESEARCH response for a mailbox without matches
+    const data = esearchData(matched.map((r) => r.uid), returns, modseq ? reportedModseq(matched, returns) : undefined);
+    if (!data) continue; // SAVE alone (RFC 5182 §2.4)
+    s.untagged(`ESEARCH (TAG "${c.tag}" MAILBOX `, mailboxName(m.name, s.utf8), ` UIDVALIDITY ${m.uidValidity}) UID ${data}`); // RFC 7377 §2
+    if (s.queuedBytes > 64 * 1024) await s.flush(); // many mailboxes: results go out as they come
   }
 }
 
 export const searchCommands: Record<string, CommandSpec> = {
   SEARCH: { states: ['selected'], run: search },
   'UID SEARCH': { states: ['selected'], run: search },
-  ESEARCH: { states: ['auth', 'selected'], run: multisearch },
+  ESEARCH: { states: ['auth', 'selected'], run: multisearch }, // RFC 7377 §2
 };
-
