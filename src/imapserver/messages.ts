@@ -73,6 +73,7 @@ async function store(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> 
     // RFC 7162 §3.1.3: with .SILENT the new MODSEQ of each changed message is still told.
     for (const u of result.updated) {
       const seq = v.seqOf(u.uid);
+      v.noteModseq(u.uid, u.modseq);
       if (seq !== 0) s.untagged(s.fetchPrefix(seq, u.uid), `(${s.uidOnly ? '' : `UID ${u.uid} `}MODSEQ (${u.modseq}))`);
     }
   }

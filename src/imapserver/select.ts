@@ -118,6 +118,7 @@ async function resync(s: Session, view: MailboxView, rows: readonly MessageMeta[
   for (const r of rows) {
     if (r.modseq <= q.modseq) continue;
     if (q.knownUids && !inRanges(r.uid, q.knownUids)) continue;
+    view.noteModseq(r.uid, r.modseq);
     s.untagged(s.fetchPrefix(view.seqOf(r.uid), r.uid), `(${s.uidOnly ? '' : `UID ${r.uid} `}FLAGS ${flagList(s.flagsOf(r.uid, r.flags, r.keywords))} MODSEQ (${r.modseq}))`);
   }
 }

@@ -488,16 +488,17 @@ export class Session {
     this.ownModseqs.clear();
     if (!v) return;
     if (expunges && v.expungedPending.size > 0) this.tellExpunged([...v.expungedPending]);
+    if (added) {
+      // Before any FETCH that may name the new sequence numbers (RFC 9051 §7.4.1: the client must know the message exists).
+      this.untagged(`${v.count} EXISTS`);
+      if (!this.rev2) this.untagged(`${v.recent.size} RECENT`); // RFC 3501 §7.3.2
+    }
     for (const ev of flagUpdates.values()) {
       const seq = v.seqOf(ev.uid);
       if (seq === 0) continue;
       v.noteModseq(ev.uid, ev.modseq);
       this.noteKeywords(ev.keywords);
       this.untagged(this.fetchPrefix(seq, ev.uid), `(${this.uidOnly ? '' : `UID ${ev.uid} `}FLAGS ${flagList(this.flagsOf(ev.uid, ev.flags, ev.keywords))}${this.condstore ? ` MODSEQ (${ev.modseq})` : ''})`); // RFC 7162 §3.2.4: MODSEQ with CONDSTORE; QRESYNC needs UID
-    }
-    if (added) {
-      this.untagged(`${v.count} EXISTS`); // RFC 9051 §7.4.1
-      if (!this.rev2) this.untagged(`${v.recent.size} RECENT`); // RFC 3501 §7.3.2
     }
   }
 
