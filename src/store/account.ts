@@ -358,9 +358,9 @@ export class SqliteAccount implements Account {
     const ranges = uidRanges(query.uids ?? [[1, maxUid]]);
     const out: T[] = [];
     if (ranges.length > 32) {
-      const lo = Math.min(...ranges.map((r) => r[0]));
-      const hi = Math.max(...ranges.map((r) => r[1]));
       const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+      const lo = sorted[0]![0];
+      const hi = sorted.reduce((m, r) => Math.max(m, r[1]), 0); // no spread: a set may hold many thousands of ranges
       for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as R[]) if (inSorted(sorted, r.uid)) out.push(map(r));
       return out;
     }
