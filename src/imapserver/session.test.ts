@@ -229,6 +229,12 @@ test('COMPRESS=DEFLATE: both directions compressed after the OK', async () => {
     assert.equal((await z.run('COMPRESS DEFLATE')).tagged, 'NO [COMPRESSIONACTIVE] compression already active');
     const list = await z.run('LIST "" INBOX');
     assert.deepEqual(list.all.slice(-2), ['* LIST (\\HasNoChildren) "/" "INBOX"', `${list.all.at(-1)!.split(' ')[0]} OK LIST completed`]);
+    // A response larger than the deflate stream's buffer (a regression: the flush once waited for a 'drain' that had already fired).
+    await Promise.all(Array.from({ length: 600 }, (_, i) => f.deliver('INBOX', `Subject: m${i}\r\n\r\n${'body '.repeat(80)}\r\n`)));
+    await z.run('SELECT INBOX');
+    const big = await z.run('UID FETCH 1:* (BODY.PEEK[])', 10_000);
+    assert.equal(big.untagged.length, 600);
+    assert.equal(big.tagged, 'OK UID FETCH completed');
   } finally {
     await f.done();
   }

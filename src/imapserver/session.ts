@@ -179,9 +179,10 @@ export class Session {
     const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
     this.#out = [];
     this.#outBytes = 0;
-    const more = this.#sink.write(data);
+    this.#sink.write(data);
     if (this.#deflate) await new Promise<void>((resolve) => this.#deflate!.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve())); // RFC 4978 §4: each response block is flushed
-    if (!more) await this.#drained();
+    // The flush callback runs after 'drain' may already have fired: wait only while the sink still asks for it (else a COMPRESS session stalled for good).
+    if (this.#sink.writableNeedDrain) await this.#drained();
   }
 
   #drained(): Promise<void> {
@@ -204,7 +205,8 @@ export class Session {
         r.destroy();
         return;
       }
-      if (!this.#sink.write(chunk)) await this.#drained();
+      this.#sink.write(chunk);
+      if (this.#sink.writableNeedDrain) await this.#drained();
     }
   }
 
