@@ -4,13 +4,14 @@
 // are told to the client only where RFC 9051 §7 allows (at the end of a command, never an
 // EXPUNGE during FETCH, STORE or SEARCH; any time in IDLE or with NOTIFY).
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { createDeflateRaw, createInflateRaw, constants as zlibConstants, type DeflateRaw } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { countUncaughtError, counter } from '../metrics/index.ts';
 import { logger, newCid, withCid } from '../log/index.ts';
 import { Input } from '../conn/input.ts';
+import { serverHandshake } from '../conn/starttls.ts';
 import type { Account, ChangeEvent, ModSeq, Uid } from '../store/index.ts';
 import { isStoreError } from '../store/index.ts';
 import type { ImapContext, ImapListener } from './context.ts';
@@ -370,20 +371,11 @@ export class Session {
   async startTls(): Promise<void> {
     const config = this.listener.tls;
     if (!config) throw new Error('no TLS config');
-    const plain = this.#transport;
     this.input.replaceSocket(undefined); // RFC 9051 §6.2.1: data sent before the handshake is discarded
-    const secure = new TLSSocket(plain, { ...config.serverOptions(), isServer: true });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        secure.once('secure', resolve);
-        secure.once('error', reject);
-        secure.once('close', () => reject(new Error('closed during handshake')));
-      });
-    } catch (e) {
-      this.log.info({ err: (e as Error).message }, 'tls handshake failed');
+    const secure = await serverHandshake(this.#transport, config.serverOptions());
+    if (secure instanceof Error) {
+      this.log.info({ err: secure.message }, 'tls handshake failed');
       this.closing = true;
-      secure.destroy();
-      plain.destroy();
       return;
     }
     secure.on('error', (e) => this.log.debug({ err: e.message }, 'tls socket error'));

@@ -3,17 +3,8 @@
 import { MimeIndexer, parseMessage } from './indexer.ts';
 import type { MessageIndex, MimePart } from './types.ts';
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/prng.ts'; // seeded, so a failure can be replayed from its seed
+export { prng };
 
 const LEAF_TYPES = ['text/plain; charset=utf-8', 'text/html', 'application/octet-stream', 'image/png; name="a.png"', 'text/plain; charset*=utf-8\'\'%E2%82%AC'];
 const HEADERS = ['Subject: =?utf-8?q?caf=C3=A9?= test', 'From: "A, B" <a@b.example>, c@d', 'X-Folded: one\r\n\ttwo', 'Content-Disposition: attachment; filename*0="a"; filename*1="b"', 'Content-Transfer-Encoding: base64', 'Content-ID: <x@y>'];

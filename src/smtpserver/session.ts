@@ -3,7 +3,7 @@
 // queued and written when no further pipelined command is waiting (RFC 2920 §3), so a
 // pipelined group gets its replies in order and in one write.
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { SmtpError, formatReply, isSmtpError, parseCommand, type MailParams, type RcptParams, type SmtpPath } from '../smtp/index.ts';
@@ -12,6 +12,7 @@ import { logger, newCid, withCid } from '../log/index.ts';
 import type { ListenerContext, SmtpContext } from './context.ts';
 import type { TlsConfig } from '../tls/index.ts';
 import { Input } from '../conn/input.ts';
+import { serverHandshake } from '../conn/starttls.ts';
 import type { Spool } from './spool.ts';
 import type { RecipientTarget } from './recipients.ts';
 import { commands } from './commands.ts';
@@ -187,20 +188,11 @@ export class Session {
 
   /** Runs the TLS handshake on the connection (STARTTLS); a failed handshake ends the session. */
   async startTls(config: TlsConfig): Promise<void> {
-    const plain = this.socket;
     this.input.replaceSocket(undefined);
-    const secure = new TLSSocket(plain, { ...config.serverOptions(), isServer: true });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        secure.once('secure', resolve);
-        secure.once('error', reject);
-        secure.once('close', () => reject(new Error('closed during handshake')));
-      });
-    } catch (e) {
-      this.log.info({ err: (e as Error).message }, 'tls handshake failed');
+    const secure = await serverHandshake(this.socket, config.serverOptions());
+    if (secure instanceof Error) {
+      this.log.info({ err: secure.message }, 'tls handshake failed');
       this.closing = true;
-      secure.destroy();
-      plain.destroy();
       return;
     }
     secure.on('error', (e) => this.log.debug({ err: e.message }, 'tls socket error'));
