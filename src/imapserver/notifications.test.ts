@@ -35,10 +35,24 @@ test('EXPUNGE in session A: B in IDLE sees it at once; B does not see it during 
     assert.ok(r.untagged.includes('* 2 FETCH (FLAGS (\\Flagged))'), r.all.join('\n'));
     r = await b.run('NOOP');
     assert.ok(r.untagged.includes('* 1 EXPUNGE'), r.all.join('\n'));
-    // UID commands may carry the EXPUNGE (RFC 9051 §7.5.1): A expunges the last one, B's UID STORE tells it.
+    // The same during FETCH: the expunged message keeps its sequence number until a command may tell it; its data is left out.
+    await f.deliver('INBOX', msg(4));
+    await b.run('NOOP');
+    await a.run('NOOP');
     await a.run('STORE 1 +FLAGS.SILENT (\\Deleted)');
     await a.run('EXPUNGE');
-    r = await b.run('UID STORE 3 +FLAGS (\\Seen)');
+    r = await b.run('FETCH 1:2 (UID)');
+    assert.ok(!r.untagged.some((l) => / EXPUNGE$/.test(l)), r.all.join('\n'));
+    assert.equal(r.untagged[0], '* 2 FETCH (UID 4)', 'the expunged message 1 has no data (its flag change by A may follow as an unsolicited FETCH)');
+    r = await b.run('NOOP');
+    assert.ok(r.untagged.includes('* 1 EXPUNGE'), r.all.join('\n'));
+    await f.deliver('INBOX', msg(5));
+    await b.run('NOOP');
+    await a.run('NOOP');
+    // UID commands may carry the EXPUNGE (RFC 9051 §7.5.1): A expunges the first one, B's UID STORE tells it.
+    await a.run('STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await a.run('EXPUNGE');
+    r = await b.run('UID STORE 5 +FLAGS (\\Seen)');
     assert.ok(r.untagged.includes('* 1 EXPUNGE'), r.all.join('\n'));
   } finally {
     await f.done();
