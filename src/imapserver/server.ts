@@ -38,6 +38,7 @@ export async function startImapServers(ctx: ImapContext, specs: readonly ImapLis
 
   const accept = async (spec: ImapListenerSpec, socket: Socket | TLSSocket, secure: boolean) => {
     socket.on('error', (e) => log.debug({ err: e.message }, 'socket error'));
+    socket.setNoDelay(true); // responses are written whole per command: Nagle would hold the tagged line behind the client's delayed ACK (43 ms p50 IDLE/DONE in bench/imap.ts)
     const listener = { service: spec.service, tls: spec.tls, hostname: spec.hostname };
     const tls = secure ? { socket: socket as TLSSocket, version: (socket as TLSSocket).getProtocol() ?? '' } : undefined;
     const session = new Session(ctx, listener, socket, tls);

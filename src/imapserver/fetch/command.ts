@@ -11,7 +11,7 @@ import type { CommandCall, Session } from '../session.ts';
 import { MailboxView, formatSet } from '../view.ts';
 import { needsIndex, parseFetch, setsSeen } from './items.ts';
 import { MessageBytes } from './message.ts';
-import { buildResponse, type Piece, type StreamedLiteral } from './respond.ts';
+import { buildResponse, metaResponse, type Piece, type StreamedLiteral } from './respond.ts';
 
 const batchSize = 500; // messages per store query with their MIME index: memory stays bounded for FETCH 1:* of any mailbox
 const metaBatchSize = 5000; // the same for metadata rows (no MIME index), which are small
@@ -42,6 +42,23 @@ export async function fetch(s: Session, p: Parser, c: CommandCall): Promise<void
     // Rows of messages expunged by another session (still in this view, RFC 9051 §7.5.1) are absent: those messages are skipped.
     const rows: (MessageMeta | MessageRow)[] = index ? await store.messages(v.name, query) : await store.messageMeta(v.name, query);
     const seenSet = markSeen ? await setSeen(s, v, rows) : new Set<Uid>(); // one flag write per batch; a NO later in the batch (UNKNOWN-CTE) leaves the batch \Seen
+    if (!index) {
+      // Only row items: one string per batch, no per-message awaits.
+      let text = '';
+      for (const r of rows) {
+        const seq = v.seqOf(r.uid);
+        if (seq === 0) continue;
+        text += metaResponse(s, seq, r, req.items, { uid: c.uid, flags: false, modseq: s.condstore });
+        v.noteModseq(r.uid, r.modseq);
+        if (text.length > flushAt) {
+          s.raw(Buffer.from(text, 'latin1'));
+          text = '';
+          await s.flush();
+        }
+      }
+      if (text) s.raw(Buffer.from(text, 'latin1'));
+      continue;
+    }
     for (const r of rows) {
       const seq = v.seqOf(r.uid);
       if (seq === 0) continue;

@@ -14,8 +14,55 @@ export type ReadRange = (start: number, end: number) => Promise<Buffer>;
 /** Octets of one part's body that are decoded and searched: a huge text part is searched in its first 10 MiB. */
 export const maxTextPart = 10 * 1024 * 1024;
 
+/**
+ * Small ranges (header blocks, short text parts) of messages, shared by all sessions: message
+ * content never changes, so a repeated SEARCH reads no files. Bounded by bytes, least
+ * recently used first out.
+ */
+class RangeCache {
+  readonly #max: number;
+  #bytes = 0;
+  readonly #entries = new Map<string, Buffer>();
+
+  constructor(maxBytes: number) {
+    this.#max = maxBytes;
+  }
+
+  get(key: string): Buffer | undefined {
+    const b = this.#entries.get(key);
+    if (b) {
+      this.#entries.delete(key); // re-insert: most recently used last
+      this.#entries.set(key, b);
+    }
+    return b;
+  }
+
+  set(key: string, b: Buffer): void {
+    if (b.length > this.#max / 64) return;
+    this.#entries.set(key, b);
+    this.#bytes += b.length;
+    for (const [k, v] of this.#entries) {
+      if (this.#bytes <= this.#max) break;
+      this.#entries.delete(k);
+      this.#bytes -= v.length;
+    }
+  }
+}
+
+const rangeCache = new RangeCache(32 * 1024 * 1024);
+const cachedRange = 64 * 1024; // ranges up to this size are cached
+
 export function storeReader(store: Account, messageId: string): ReadRange {
-  return async (start, end) => (end <= start ? Buffer.alloc(0) : buffer(await store.openMessage(messageId, { start, end: end - 1 })));
+  return async (start, end) => {
+    if (end <= start) return Buffer.alloc(0);
+    const small = end - start <= cachedRange;
+    const key = `${store.name}\0${messageId}\0${start}\0${end}`;
+    const hit = small ? rangeCache.get(key) : undefined;
+    if (hit) return hit;
+    const b = await buffer(await store.openMessage(messageId, { start, end: end - 1 }));
+    if (small) rangeCache.set(key, b);
+    return b;
+  };
 }
 
 async function readHeaderBlock(read: ReadRange, p: MimePart): Promise<Buffer> {
