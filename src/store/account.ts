@@ -343,28 +343,29 @@ export class SqliteAccount implements Account {
   }
 
   async messages(mailbox: string, query: MessageQuery = {}): Promise<MessageRow[]> {
-    return this.#records(mailbox, query, 'SELECT m.*, f.mime FROM messages m JOIN files f ON f.id = m.file WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid', (r: MessageRecord & { mime: string }) => ({ ...meta(r), mimeIndex: JSON.parse(r.mime) as MessageIndex }));
+    return this.#records(mailbox, query, `SELECT ${metaColumns}, f.mime FROM messages m JOIN files f ON f.id = m.file WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`, (r: MetaArray) => ({ ...meta(r), mimeIndex: JSON.parse(r[8] as string) as MessageIndex }));
   }
 
   async messageMeta(mailbox: string, query: MessageQuery = {}): Promise<MessageMeta[]> {
-    return this.#records(mailbox, query, 'SELECT * FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid', meta);
+    return this.#records(mailbox, query, `SELECT ${metaColumns} FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`, meta);
   }
 
-  /** Rows of a UID set: one query per range, or for sets of many small ranges one query over their span, filtered. */
-  #records<R extends MessageRecord, T>(mailbox: string, query: MessageQuery, sql: string, map: (r: R) => T): T[] {
+  /** Rows of a UID set (as arrays: two to three times faster to read than objects for 100 000 rows): one query per range, or for sets of many small ranges one query over their span, filtered. */
+  #records<T>(mailbox: string, query: MessageQuery, sql: string, map: (r: MetaArray) => T): T[] {
     this.#open();
     const mb = this.#mailbox(checkMailboxName(mailbox));
     const stmt = this.#q(sql);
+    stmt.setReturnArrays(true);
     const ranges = uidRanges(query.uids ?? [[1, maxUid]]);
     const out: T[] = [];
     if (ranges.length > 32) {
       const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
       const lo = sorted[0]![0];
       const hi = sorted.reduce((m, r) => Math.max(m, r[1]), 0); // no spread: a set may hold many thousands of ranges
-      for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as R[]) if (inSorted(sorted, r.uid)) out.push(map(r));
+      for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as MetaArray[]) if (inSorted(sorted, r[0] as number)) out.push(map(r));
       return out;
     }
-    for (const [lo, hi] of ranges) for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as R[]) out.push(map(r));
+    for (const [lo, hi] of ranges) for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as MetaArray[]) out.push(map(r));
     return out;
   }
 
@@ -594,8 +595,16 @@ interface AlsoInTransaction {
   after(tx: Tx): void;
 }
 
-function meta(r: MessageRecord): MessageMeta {
-  return { uid: r.uid, modseq: r.modseq, flags: flagNames(r.flags), keywords: r.keywords === '[]' ? [] : (JSON.parse(r.keywords) as string[]), internalDate: new Date(r.internal_date), saveDate: new Date(r.save_date), size: r.size, messageId: r.file };
+/** The columns meta() reads, in its order. */
+const metaColumns = 'm.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.save_date, m.size, m.file';
+type MetaArray = readonly (number | string | null)[];
+
+function meta(r: MetaArray): MessageMeta {
+  const keywords = r[3] as string;
+  return {
+    uid: r[0] as number, modseq: r[1] as number, flags: flagNames(r[2] as number), keywords: keywords === '[]' ? [] : (JSON.parse(keywords) as string[]),
+    internalDate: new Date(r[4] as number), saveDate: new Date(r[5] as number), size: r[6] as number, messageId: r[7] as string,
+  };
 }
 
 /** Whether n lies in one of the sorted, non-overlapping-by-start ranges. */
