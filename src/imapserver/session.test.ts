@@ -242,17 +242,21 @@ test('COMPRESS=DEFLATE: both directions compressed after the OK', async () => {
 
 test('limits: idle timeout before login says BYE; per-IP connections; failed logins refused after the limit; too many errors end the session', async () => {
   const { authFailureLimiter } = await import('../sasl/index.ts');
+  const short = await imapFixture({ context: { timeouts: { preAuthMs: 300, idleMs: 60_000 } } });
+  try {
+    const idle = await short.connect();
+    assert.deepEqual(await idle.closedByServer(2000), ['* BYE [UNAVAILABLE] autologout; idle for too long']);
+  } finally {
+    await short.done();
+  }
   const f = await imapFixture({
     localserve: true,
     context: {
-      timeouts: { preAuthMs: 300, idleMs: 60_000 },
       limits: { maxLine: 1000, maxCommand: 4096, maxMessage: 2000, memoryLiteral: 100, maxConnectionsPerIP: 3, maxErrors: 3 },
       authFailures: authFailureLimiter({ delayMs: 0, limits: [{ windowMs: 60_000, limits: [2, 10, 10] }] }),
     },
   });
   try {
-    const idle = await f.connect();
-    assert.deepEqual(await idle.closedByServer(2000), ['* BYE [UNAVAILABLE] autologout; idle for too long']);
     const held = [await f.connect(), await f.connect(), await f.connect()];
     const refused = await f.connect();
     assert.equal(refused.greeting, '* BYE [UNAVAILABLE] too many connections from your address');
