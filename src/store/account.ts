@@ -1,7 +1,7 @@
 // An account on the embedded backend: one SQLite database (index.db) plus immutable
 // message files. Every write goes through the account's group commit; reads query the
 // database directly (they are short and indexed).
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { rm, writeFile, access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { logger } from '../log/index.ts';
@@ -343,30 +343,32 @@ export class SqliteAccount implements Account {
   }
 
   async messages(mailbox: string, query: MessageQuery = {}): Promise<MessageRow[]> {
-    return this.#records(mailbox, query, `SELECT ${metaColumns}, f.mime FROM messages m JOIN files f ON f.id = m.file WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`, (r: MetaArray) => ({ ...meta(r), mimeIndex: JSON.parse(r[8] as string) as MessageIndex }));
+    return this.#rows(mailbox, query, true).map((r) => ({ ...meta(r), mimeIndex: JSON.parse(r[8] as string) as MessageIndex }));
   }
 
   async messageMeta(mailbox: string, query: MessageQuery = {}): Promise<MessageMeta[]> {
-    return this.#records(mailbox, query, `SELECT ${metaColumns} FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`, meta);
+    return this.#rows(mailbox, query, false).map(meta); // no JOIN with files: the MIME index is neither read nor parsed
   }
 
-  /** Rows of a UID set (as arrays: two to three times faster to read than objects for 100 000 rows): one query per range, or for sets of many small ranges one query over their span, filtered. */
-  #records<T>(mailbox: string, query: MessageQuery, sql: string, map: (r: MetaArray) => T): T[] {
+  /** Rows of a query as column arrays (metaColumns, then the MIME index when asked): arrays, not objects, halve the cost of reading 100 000 rows. */
+  #rows(mailbox: string, query: MessageQuery, withMime: boolean): MetaArray[] {
     this.#open();
     const mb = this.#mailbox(checkMailboxName(mailbox));
-    const stmt = this.#q(sql);
-    stmt.setReturnArrays(true);
-    const ranges = uidRanges(query.uids ?? [[1, maxUid]]);
-    const out: T[] = [];
-    if (ranges.length > 32) {
-      const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-      const lo = sorted[0]![0];
-      const hi = sorted.reduce((m, r) => Math.max(m, r[1]), 0); // no spread: a set may hold many thousands of ranges
-      for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as MetaArray[]) if (inSorted(sorted, r[0] as number)) out.push(map(r));
-      return out;
-    }
-    for (const [lo, hi] of ranges) for (const r of stmt.all(mb.id, lo, hi, query.changedSince ?? 0) as unknown as MetaArray[]) out.push(map(r));
-    return out;
+    const [columns, from] = withMime ? [`${metaColumns}, f.mime`, 'messages m JOIN files f ON f.id = m.file'] : [metaColumns, 'messages m'];
+    return this.#inUidSet(columns, from, mb.id, query.uids ?? [[1, maxUid]], ' AND m.modseq > $since', { since: query.changedSince ?? 0 }, true) as MetaArray[];
+  }
+
+  /**
+   * Rows (alias m, with columns uid and mailbox_id) in a UID set, in UID order, in one statement: one range is one
+   * indexed range scan; several ranges (a client may send thousands of single UIDs) come from json_each, one index
+   * seek per range. 5 000 scattered UIDs of a 100 000-message mailbox: 10 ms, against 55 ms with a statement per range.
+   */
+  #inUidSet(columns: string, from: string, mailboxId: number, uids: UidSet, filter: string, params: Record<string, SQLInputValue>, arrays = false): unknown[] {
+    const ranges = uidRanges(uids);
+    if (ranges.length === 0) return [];
+    if (ranges.length === 1) return this.#q(`SELECT ${columns} FROM ${from} WHERE m.mailbox_id = $mb AND m.uid BETWEEN $lo AND $hi${filter} ORDER BY m.uid`, arrays).all({ mb: mailboxId, lo: ranges[0]![0], hi: ranges[0]![1], ...params });
+    // CROSS JOIN keeps json_each the outer loop (SQLite does not reorder it), so each range is a primary key seek.
+    return this.#q(`SELECT ${columns} FROM json_each($ranges) r CROSS JOIN ${from} WHERE m.mailbox_id = $mb AND m.uid BETWEEN r.value->>0 AND r.value->>1${filter} ORDER BY m.uid`, arrays).all({ ranges: JSON.stringify(ranges), mb: mailboxId, ...params });
   }
 
   // --- METADATA (RFC 5464)
@@ -411,8 +413,7 @@ export class SqliteAccount implements Account {
   async vanishedSince(mailbox: string, modseq: ModSeq, uids?: UidSet): Promise<Uid[]> {
     this.#open();
     const mb = this.#mailbox(checkMailboxName(mailbox));
-    const stmt = this.#q('SELECT uid FROM tombstones WHERE mailbox_id = ? AND uid BETWEEN ? AND ? AND modseq > ? ORDER BY uid');
-    return uidRanges(uids ?? [[1, maxUid]]).flatMap(([lo, hi]) => (stmt.all(mb.id, lo, hi, modseq) as unknown as { uid: number }[]).map((r) => r.uid));
+    return (this.#inUidSet('m.uid', 'tombstones m', mb.id, uids ?? [[1, maxUid]], ' AND m.modseq > $since', { since: modseq }, true) as [number][]).map((r) => r[0]);
   }
 
   async quota(): Promise<Quota> {
@@ -541,8 +542,7 @@ export class SqliteAccount implements Account {
   // --- reads
 
   #select(mailboxId: number, uids: UidSet): MessageRecord[] {
-    const stmt = this.#q('SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid');
-    return uidRanges(uids).flatMap(([lo, hi]) => stmt.all(mailboxId, lo, hi) as unknown as MessageRecord[]);
+    return this.#inUidSet('m.*', 'messages m', mailboxId, uids, '', {}) as MessageRecord[];
   }
 
   #findMailbox(name: string): MailboxRecord | undefined {
@@ -555,11 +555,14 @@ export class SqliteAccount implements Account {
     return mb;
   }
 
-  #q(sql: string): StatementSync {
-    let s = this.#statements.get(sql);
+  /** A cached prepared statement; `arrays`: rows as arrays of column values instead of objects. */
+  #q(sql: string, arrays = false): StatementSync {
+    const key = arrays ? `[]${sql}` : sql;
+    let s = this.#statements.get(key);
     if (!s) {
       s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
+      if (arrays) s.setReturnArrays(true);
+      this.#statements.set(key, s);
     }
     return s;
   }
@@ -605,20 +608,6 @@ function meta(r: MetaArray): MessageMeta {
     uid: r[0] as number, modseq: r[1] as number, flags: flagNames(r[2] as number), keywords: keywords === '[]' ? [] : (JSON.parse(keywords) as string[]),
     internalDate: new Date(r[4] as number), saveDate: new Date(r[5] as number), size: r[6] as number, messageId: r[7] as string,
   };
-}
-
-/** Whether n lies in one of the sorted, non-overlapping-by-start ranges. */
-function inSorted(ranges: readonly (readonly [number, number])[], n: number): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const [a, b] = ranges[mid]!;
-    if (n < a) hi = mid - 1;
-    else if (n > b) lo = mid + 1;
-    else return true;
-  }
-  return false;
 }
 
 /** RFC 5464 §3.2 entry names: under /private or /shared, "/"-separated components without wildcards or controls. */

@@ -16,11 +16,21 @@ test('messageMeta: the same rows as messages() without the MIME index, for range
     assert.equal(all.length, 120);
     assert.deepEqual(all, full.map(({ mimeIndex: _, ...rest }) => rest));
     assert.ok(!('mimeIndex' in all[0]!));
-    const odd = Array.from({ length: 60 }, (_, i) => 2 * i + 1); // 60 single-UID ranges: one span query, filtered
+    const odd = Array.from({ length: 60 }, (_, i) => 2 * i + 1); // 60 single-UID ranges: one statement over json_each
     const got = await f.account.messageMeta('INBOX', { uids: odd });
     assert.deepEqual(got.map((r) => r.uid), odd);
+    assert.deepEqual((await f.account.messages('INBOX', { uids: odd })).map((r) => r.uid), odd);
+    const mixed = await f.account.messageMeta('INBOX', { uids: [[118, 0xffffffff], 7, [3, 1], 5, 6, [200, 300]] }); // RFC 9051 §9: any order, overlaps, n:* and UIDs beyond the last
+    assert.deepEqual(mixed.map((r) => r.uid), [1, 2, 3, 5, 6, 7, 118, 119, 120]);
+    assert.deepEqual((await f.account.messageMeta('INBOX', { uids: odd, changedSince: all[99]!.modseq })).map((r) => r.uid), [101, 103, 105, 107, 109, 111, 113, 115, 117, 119]);
+    assert.deepEqual(await f.account.messageMeta('INBOX', { uids: [] }), []);
     const changed = await f.account.messageMeta('INBOX', { changedSince: all[99]!.modseq });
     assert.deepEqual(changed.map((r) => r.uid), Array.from({ length: 20 }, (_, i) => 101 + i));
+    const flagged = await f.account.storeFlags('INBOX', odd, { mode: 'add', flags: ['\\Flagged'] }); // writes read their rows the same way
+    assert.deepEqual(flagged.updated.map((u) => u.uid), odd);
+    await f.account.storeFlags('INBOX', odd, { mode: 'add', flags: ['\\Deleted'] });
+    assert.deepEqual(await f.account.expunge('INBOX', [[1, 9], 99, 11, 13]), [1, 3, 5, 7, 9, 11, 13, 99]);
+    assert.deepEqual(await f.account.vanishedSince('INBOX', 0, [13, 2, [5, 9], 99]), [5, 7, 9, 13, 99]);
   } finally {
     await f.done();
   }
