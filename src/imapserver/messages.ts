@@ -8,7 +8,6 @@ import { flagList } from './encode.ts';
 import type { Parser } from './parser.ts';
 import type { CommandCall, CommandSpec, Ok, Session } from './session.ts';
 import { MailboxView, formatSet } from './view.ts';
-import { messageMeta } from './rows.ts';
 
 function writable(s: Session): MailboxView {
   const v = s.view!;
@@ -63,7 +62,7 @@ async function store(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> 
   const failed = new Set(result.failedUnchangedSince);
   if (!silent) {
     // RFC 9051 §6.4.6: the flags after the change, for every message named (also those that did not change).
-    for (const r of await messageMeta(s.account!.store, v.name, { uids: MailboxView.toUidSet(uids) })) {
+    for (const r of await s.account!.store.messageMeta(v.name, { uids: MailboxView.toUidSet(uids) })) {
       const seq = v.seqOf(r.uid);
       if (seq === 0 || failed.has(r.uid)) continue;
       v.noteModseq(r.uid, r.modseq);

@@ -6,7 +6,6 @@ import type { Parser } from './parser.ts';
 import { MailboxView, formatSet } from './view.ts';
 import { mailboxName, flagList } from './encode.ts';
 import type { CommandSpec, Session } from './session.ts';
-import { messageMeta } from './rows.ts';
 
 interface QresyncParams {
   uidValidity: number;
@@ -68,7 +67,7 @@ async function select(s: Session, p: Parser, readOnly: boolean): Promise<{ code:
   }
   if (condstore) s.enabled.add('CONDSTORE'); // RFC 7162 §3.1.8: SELECT (CONDSTORE) enables it
   const status = await store.mailboxStatus(name);
-  const rows = await messageMeta(store, name);
+  const rows = await store.messageMeta(name);
   const uids = rows.map((r) => r.uid);
   const view = new MailboxView({ name, uidValidity: status.uidValidity, readOnly, uids, uidNext: status.uidNext, highestModseq: status.highestModseq });
   s.knownKeywords = new Set(rows.flatMap((r) => r.keywords));
