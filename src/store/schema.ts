@@ -1,10 +1,10 @@
-// SQLite schema of an account database and of the global auth database. Counts are kept
-// by triggers, so that no code path can change messages without changing the counts in
-// the same transaction.
+// SQLite schema of an account database and of the global auth and queue databases, with
+// the migrations that bring older databases up to date when they are opened. Counts are
+// kept by triggers, so that no code path can change messages without changing the counts
+// in the same transaction.
 import { DatabaseSync } from 'node:sqlite';
+import { StoreError } from './errors.ts';
 import { tlsPublicKeysSchema } from './tlspubkeys.ts';
-
-export const accountSchemaVersion = 1;
 
 const accountSchema = `
 CREATE TABLE account (
@@ -109,7 +109,29 @@ CREATE TABLE recipient_history (account TEXT NOT NULL, address TEXT NOT NULL, fi
 `;
 
 // RFC 5464 METADATA: mailbox_id 0 holds the server entries; rows go with their mailbox (DELETE removes them, RENAME keeps the id).
-const metadataSchema = `CREATE TABLE IF NOT EXISTS metadata (mailbox_id INTEGER NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;`;
+// IF NOT EXISTS: account databases of one earlier build got the table at version 1.
+const metadataSchema = `CREATE TABLE IF NOT EXISTS metadata (
+  mailbox_id INTEGER NOT NULL,  -- 0: server entries
+  name TEXT NOT NULL,           -- RFC 5464 §3.2: lowercased (names are case-insensitive ASCII)
+  value BLOB NOT NULL,          -- NIL is no row; an empty value is an empty blob
+  PRIMARY KEY (mailbox_id, name)
+) WITHOUT ROWID;`;
+
+type DatabaseKind = 'account' | 'auth' | 'queue';
+
+/**
+ * Each kind's schema as first created (version 1) and the migrations after it, oldest first: migration i takes a
+ * database from version i + 1 to i + 2. New databases run them too, so every database of a version has the same
+ * schema. Only append here; a released migration never changes.
+ */
+const schemas: Record<DatabaseKind, { create: string; migrations: readonly string[] }> = {
+  account: { create: accountSchema, migrations: [metadataSchema] }, // 2: IMAP METADATA (RFC 5464)
+  auth: { create: authSchema, migrations: [tlsPublicKeysSchema] }, // 2: TLS public keys (IF NOT EXISTS: older builds created them on every open)
+  queue: { create: queueSchema, migrations: [] },
+};
+
+/** The schema version this build writes, per kind of database (PRAGMA user_version). */
+export const schemaVersions: Record<DatabaseKind, number> = { account: 1 + schemas.account.migrations.length, auth: 1 + schemas.auth.migrations.length, queue: 1 + schemas.queue.migrations.length };
 
 /**
  * Opens a database for the group-commit scheme (groupcommit.ts): WAL with
@@ -117,22 +139,41 @@ const metadataSchema = `CREATE TABLE IF NOT EXISTS metadata (mailbox_id INTEGER 
  * the WAL asynchronously. Automatic checkpoints (which fsync on this thread) are moved
  * to the checkpoint worker; the high automatic limit is only a safety net.
  */
-export function openDatabase(path: string, kind: 'account' | 'auth' | 'queue'): DatabaseSync {
+export function openDatabase(path: string, kind: DatabaseKind): DatabaseSync {
   const db = new DatabaseSync(path);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000;');
-  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  if (version === 0) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(kind === 'account' ? accountSchema : kind === 'auth' ? authSchema : queueSchema);
-      db.exec(`PRAGMA user_version = ${accountSchemaVersion}`);
-      db.exec('COMMIT');
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
+  try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = 5000;');
+    migrate(db, path, kind);
+  } catch (e) {
+    db.close();
+    throw e;
   }
-  if (kind === 'auth') db.exec(tlsPublicKeysSchema); // IF NOT EXISTS: also for auth.db files made before the table
-  if (kind === 'account') db.exec(metadataSchema); // likewise for accounts made before IMAP METADATA
   return db;
+}
+
+/** Creates or upgrades the schema in place, in one transaction: a crash leaves the old version, which the next open upgrades. */
+function migrate(db: DatabaseSync, path: string, kind: DatabaseKind): void {
+  const { create, migrations } = schemas[kind];
+  const latest = schemaVersions[kind];
+  const version = () => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  const check = (v: number) => {
+    if (v > latest) throw new StoreError('CANNOT', `${path}: schema version ${v} is newer than this build's ${latest}; refusing to open it`); // its data may mean what this code does not know
+  };
+  check(version());
+  if (version() === latest) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    let v = version(); // again inside the write lock: another process may have upgraded meanwhile
+    check(v);
+    if (v === 0) {
+      db.exec(create);
+      v = 1;
+    }
+    for (; v < latest; v++) db.exec(migrations[v - 1]!);
+    db.exec(`PRAGMA user_version = ${latest}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
 }

@@ -114,3 +114,15 @@ test('closing the last user of an account verifies it and fails on corruption', 
     await f.done();
   }
 });
+
+test('the checker reports METADATA entries left behind by a deleted mailbox, and checks databases from before the table', async () => {
+  const { f, sql } = await closedAccount();
+  try {
+    sql("INSERT INTO metadata (mailbox_id, name, value) VALUES (0, '/shared/comment', x'61'), (999, '/private/comment', x'62'), (999, '/shared/comment', x'63')");
+    assert.deepEqual((await verifyAccount(f.dataDir, 'mjl')).problems, ['account mjl: 2 METADATA entries of mailbox id 999, which does not exist'], 'server entries (mailbox 0) are fine');
+    sql('DROP TABLE metadata; PRAGMA user_version = 1');
+    assert.deepEqual((await verifyAccount(f.dataDir, 'mjl')).problems, []);
+  } finally {
+    await f.done();
+  }
+});

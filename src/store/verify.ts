@@ -9,6 +9,7 @@ import type { VerifyReport } from './types.ts';
 interface Check {
   sql: string;
   problem: (row: Record<string, unknown>) => string;
+  table?: string; // run only when the database has this table (older schema versions lack it until opened)
 }
 
 // Each query returns the rows that break one invariant.
@@ -51,6 +52,11 @@ const checks: Check[] = [
     problem: (r) => `file ${String(r['id'])}: reference count ${r['refs']}, referenced by ${r['n']} messages`,
   },
   { sql: 'SELECT a.used, (SELECT coalesce(sum(size), 0) FROM messages) AS s FROM account a WHERE a.used != s', problem: (r) => `quota usage ${r['used']} differs from the message sizes ${r['s']}` },
+  {
+    sql: 'SELECT mailbox_id, count(*) AS n FROM metadata WHERE mailbox_id != 0 AND mailbox_id NOT IN (SELECT id FROM mailboxes) GROUP BY mailbox_id',
+    problem: (r) => `${r['n']} METADATA entries of mailbox id ${r['mailbox_id']}, which does not exist`, // RFC 5464 §4.1: they go with their mailbox
+    table: 'metadata',
+  },
 ];
 
 export interface AccountReport {
@@ -75,7 +81,8 @@ export async function verifyAccountDir(dir: string, name: string): Promise<Accou
   try {
     db.exec('PRAGMA busy_timeout = 5000; BEGIN'); // one snapshot for all queries
     for (const r of db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]) if (r.quick_check !== 'ok') problem(`database: ${r.quick_check}`);
-    for (const c of checks) for (const r of db.prepare(c.sql).all()) problem(c.problem(r));
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+    for (const c of checks) if (!c.table || tables.has(c.table)) for (const r of db.prepare(c.sql).all()) problem(c.problem(r));
     report.messages = (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
     files = db.prepare('SELECT id, size FROM files').all() as { id: string; size: number }[];
     db.exec('COMMIT');
