@@ -23,8 +23,12 @@ import {
 
 const log = logger('store');
 
-/** RFC 5464 §4.3 limits: value octets, entries per mailbox (and for the server). */
-export const metadataLimits = { maxSize: 64 * 1024, maxEntries: 1000 } as const;
+/** RFC 5464 §4.1 limits; setMetadata throws MAXSIZE and TOOMANY (RFC 5464 §4.3) when they are hit. */
+export const metadataLimits = {
+  maxSize: 64 * 1024, // octets of one value; RFC 5464 §4.1: at least 1024 must be accepted. IMAP: [METADATA MAXSIZE 65536]
+  maxEntries: 1000, // entries per mailbox, and for the server; RFC 5464 §4.1: at least 10. IMAP: [METADATA TOOMANY]
+  maxNameLength: 1024, // characters of an entry name
+} as const;
 
 export const maxKeywordsPerAccount = 1000; // bounded: each keyword is listed in every IMAP SELECT (RFC 9051 §7.3.5 FLAGS)
 
@@ -166,6 +170,7 @@ export class SqliteAccount implements Account {
       this.#q('INSERT INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)').run(inbox.id, uid, modseq); // RFC 7162 §3.2.10: INBOX clients see them vanish
     }
     this.#q('UPDATE mailboxes SET uidnext = ? WHERE id = ?').run(inbox.uidnext, created.id); // the moved UIDs stay valid under the new UIDVALIDITY
+    this.#q('INSERT INTO metadata (mailbox_id, name, value) SELECT ?, name, value FROM metadata WHERE mailbox_id = ?').run(created.id, inbox.id); // RFC 5464 §4.1: copied, and kept on INBOX
     if (rows.length > 0) tx.events.push({ type: 'expunged', mailbox: 'INBOX', uidValidity: inbox.uidvalidity, modseq, uids: rows.map((r) => r.uid) });
     tx.touched.add(inbox.id).add(created.id);
   }
@@ -217,7 +222,9 @@ export class SqliteAccount implements Account {
   }
 
   async replace(mailbox: string, uid: Uid, target: string, input: AppendInput): Promise<Added & { expunged: boolean }> {
+    this.#open();
     const source = checkMailboxName(mailbox);
+    this.#mailbox(source); // fail before writing a file
     let expunged = false;
     const added = await this.#add(target, 'data' in input ? { data: input.data } : { spoolPath: input.spoolPath }, input, {
       sizeFreed: () => (this.#select(this.#mailbox(source).id, [uid])[0]?.size ?? 0),
@@ -394,14 +401,17 @@ export class SqliteAccount implements Account {
     }
     await this.#write((tx) => {
       const owner = this.#metadataOwner(mailbox);
+      const changed = new Set<string>();
       for (const e of entries) {
-        const name = e.name.toLowerCase();
-        if (e.value === null) this.#q('DELETE FROM metadata WHERE mailbox_id = ? AND name = ?').run(owner.id, name);
-        else this.#q('INSERT INTO metadata (mailbox_id, name, value) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, name) DO UPDATE SET value = excluded.value').run(owner.id, name, e.value);
+        const name = e.name.toLowerCase(); // RFC 5464 §3.2: entry names are case-insensitive (and ASCII)
+        const r = e.value === null
+          ? this.#q('DELETE FROM metadata WHERE mailbox_id = ? AND name = ?').run(owner.id, name)
+          : this.#q('INSERT INTO metadata (mailbox_id, name, value) VALUES (?, ?, ?) ON CONFLICT (mailbox_id, name) DO UPDATE SET value = excluded.value WHERE value != excluded.value').run(owner.id, name, e.value);
+        if (r.changes > 0) changed.add(name);
       }
       const { n } = this.#q('SELECT count(*) AS n FROM metadata WHERE mailbox_id = ?').get(owner.id) as unknown as { n: number };
-      if (n > metadataLimits.maxEntries) throw new StoreError('TOOMANY', `at most ${metadataLimits.maxEntries} metadata entries`); // rolls the write back (RFC 5464 §4.3)
-      tx.events.push({ type: 'metadata', mailbox: owner.name, modseq: this.#modseq(), names: entries.map((e) => e.name.toLowerCase()) });
+      if (n > metadataLimits.maxEntries) throw new StoreError('TOOMANY', `at most ${metadataLimits.maxEntries} metadata entries per mailbox`); // RFC 5464 §4.3; the savepoint rolls back every entry of the call
+      if (changed.size > 0) tx.events.push({ type: 'metadata', mailbox: owner.name, names: [...changed] });
     });
   }
 
@@ -610,9 +620,17 @@ function meta(r: MetaArray): MessageMeta {
   };
 }
 
-/** RFC 5464 §3.2 entry names: under /private or /shared, "/"-separated components without wildcards or controls. */
+/** RFC 5464 §3.2 entry names; BADNAME, which IMAP answers with BAD (RFC 5464 §3.2: "Invalid entry names result in a BAD response"). */
 function checkMetadataName(name: string): void {
-  if (!/^\/(private|shared)(\/[^/*%\x00-\x1f\x7f]+)+$/i.test(name) || name.length > 1024) throw new StoreError('BADNAME', `invalid metadata entry name ${JSON.stringify(name.slice(0, 60))}`);
+  const bad = (why: string) => new StoreError('BADNAME', `metadata entry name ${JSON.stringify(name.slice(0, 60))}: ${why}`);
+  if (name.length > metadataLimits.maxNameLength) throw bad(`longer than ${metadataLimits.maxNameLength} characters`);
+  if (/[^\x20-\x7e]/.test(name)) throw bad('not ASCII, or a control character'); // RFC 5464 §3.2 forbids non-ASCII and 0x00-0x19; the other controls are "strongly discouraged" and refused too
+  if (/[*%]/.test(name)) throw bad('has "*" or "%"'); // RFC 5464 §3.2
+  if (name.endsWith('/') || name.includes('//')) throw bad('ends with "/" or has "//"'); // RFC 5464 §3.2
+  const components = name.toLowerCase().split('/').slice(1);
+  if (name[0] !== '/' || (components[0] !== 'private' && components[0] !== 'shared')) throw bad('not under /private or /shared'); // RFC 5464 §3.2: the first component is the scope
+  if (components.length < 2) throw bad('needs a component after the scope'); // RFC 5464 §3.2: at least 2 components
+  if (components[1] === 'vendor' && components.length < 4) throw bad('vendor entries are /scope/vendor/<vendor-token>/...'); // RFC 5464 §3.2: at least 4 components under vendor
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {

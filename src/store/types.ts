@@ -130,7 +130,7 @@ export type ChangeEvent =
   | { type: 'mailboxRenamed'; mailbox: string; from: string; uidValidity: number; modseq: ModSeq }
   | { type: 'mailboxDeleted'; mailbox: string; uidValidity: number; modseq: ModSeq }
   | { type: 'counts'; mailbox: string; modseq: ModSeq; status: MailboxStatus }
-  | { type: 'metadata'; mailbox: string | null; modseq: ModSeq; names: string[] }; // RFC 5464 entries changed (null: server entries)
+  | { type: 'metadata'; mailbox: string | null; names: string[] }; // RFC 5464 §4.4: entries set or removed (lowercased; null: server entries); no MODSEQ, metadata is not message state
 
 export type ChangeListener = (event: ChangeEvent) => void;
 
