@@ -7,11 +7,11 @@ export const storeErrorCodes = [
   'CANNOT', // RFC 9051 §7.1: the operation can never succeed (e.g. delete INBOX)
   'OVERQUOTA', // RFC 9051 §7.1 / RFC 9208: the account's quota would be exceeded
   'MODIFIED', // RFC 7162 §3.1.3: UNCHANGEDSINCE failed
-  'BADNAME', // a mailbox or account name that is not allowed
+  'BADNAME', // a mailbox or account name that is not allowed; a METADATA entry name against RFC 5464 §3.2 (IMAP: BAD)
   'BADFLAG', // a keyword that is not an IMAP atom, or a \flag that is not a system flag
   'LIMIT', // a bounded resource is exhausted (e.g. distinct keywords per account)
-  'MAXSIZE', // RFC 5464 §4.3: a METADATA value over the size limit
-  'TOOMANY', // RFC 5464 §4.3: too many METADATA entries
+  'MAXSIZE', // RFC 5464 §4.3: a METADATA value over metadataLimits.maxSize (IMAP: NO [METADATA MAXSIZE n])
+  'TOOMANY', // RFC 5464 §4.3: more METADATA entries than metadataLimits.maxEntries on one mailbox or the server (IMAP: NO [METADATA TOOMANY])
   'INUSE', // RFC 9051 §7.1: the account is open and cannot be removed now
   'CLOSED', // the account or store was closed
   'IO', // a write may or may not have been committed (fsync failed after commit)

@@ -166,9 +166,9 @@ export interface Account {
   messageMeta(mailbox: string, query?: MessageQuery): Promise<MessageMeta[]>;
   /** RFC 8508 REPLACE: appends to `target` and expunges `uid` from `mailbox` in one transaction; `expunged` false when the UID was already gone. */
   replace(mailbox: string, uid: Uid, target: string, input: AppendInput): Promise<Added & { expunged: boolean }>;
-  /** RFC 5464 entries of a mailbox (null: the server's), all or those named (names compare lowercased). */
+  /** RFC 5464 entries of a mailbox (null: the server's), sorted by name; all, or those named (exact names, case-insensitive: RFC 5464 §3.2). NONEXISTENT for an absent mailbox. */
   getMetadata(mailbox: string | null, names?: readonly string[]): Promise<MetadataEntry[]>;
-  /** Sets (value) or removes (null) entries atomically. BADNAME for invalid names, MAXSIZE, TOOMANY for the limits. */
+  /** Sets (value) or removes (null) entries, all or none (RFC 5464 §4.3). BADNAME for invalid names, MAXSIZE and TOOMANY for the limits (metadataLimits), NONEXISTENT for an absent mailbox. */
   setMetadata(mailbox: string | null, entries: readonly { name: string; value: Buffer | null }[]): Promise<void>;
   /** The bytes of a message (or a range of them). Message content never changes. */
   openMessage(messageId: string, range?: ByteRange): Promise<Readable>;
