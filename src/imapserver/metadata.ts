@@ -4,7 +4,7 @@ import { bad, no, ImapError } from './errors.ts';
 import { mailboxName, str } from './encode.ts';
 import { literalBytes, type Parser } from './parser.ts';
 import type { CommandSpec, Session } from './session.ts';
-import { isStoreError } from '../store/index.ts';
+import { isStoreError, metadataLimits } from '../store/index.ts';
 
 /** RFC 5464 §3.2 entry names: "/" separated, starting /private or /shared, no wildcards or controls. */
 function entryName(p: Parser): string {
@@ -73,8 +73,8 @@ function sendMetadata(s: Session, mailbox: string, entries: readonly { name: str
 function mapError(e: unknown): never {
   if (isStoreError(e)) {
     const code: string = e.code;
-    if (code === 'METADATA_MAXSIZE' || code === 'MAXSIZE') throw no(`METADATA MAXSIZE ${65536}`, e.message); // RFC 5464 §4.3
-    if (code === 'METADATA_TOOMANY' || code === 'TOOMANY') throw no('METADATA TOOMANY', e.message);
+    if (code === 'MAXSIZE') throw no(`METADATA MAXSIZE ${metadataLimits.maxSize}`, e.message); // RFC 5464 §4.3
+    if (code === 'TOOMANY') throw no('METADATA TOOMANY', e.message);
     if (code === 'BADNAME') throw bad(e.message);
   }
   throw e;
@@ -136,7 +136,7 @@ export const metadataCommands: Record<string, CommandSpec> = {
         return { name, value };
       });
       p.end();
-      if (entries.some((e) => e.value !== null && e.value.length > 65536)) throw no('METADATA MAXSIZE 65536', 'value too large'); // RFC 5464 §4.3
+      if (entries.some((e) => e.value !== null && e.value.length > metadataLimits.maxSize)) throw no(`METADATA MAXSIZE ${metadataLimits.maxSize}`, 'value too large'); // RFC 5464 §4.3
       try {
         await s.account!.store.setMetadata(mailbox === '' ? null : mailbox, entries);
       } catch (e) {
