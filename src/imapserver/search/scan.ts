@@ -10,6 +10,7 @@ import { readHeader, scanText, storeReader, type ReadRange } from './content.ts'
 import { fromUids, toUidSet } from './uidranges.ts';
 
 const chunkRows = 200; // rows with MIME index read at once: bounds memory, and keeps queries few
+const parallelReads = 8; // messages whose content is read at the same time (half the libuv pool main.ts sets)
 
 /** Told after each message read for content: how many were read and how many need reading (RFC 9585 INPROGRESS). */
 export type Progress = (done: number, goal: number) => Promise<void>;
@@ -44,19 +45,24 @@ export async function searchRows(store: Account, mailbox: string, rows: readonly
   for (let i = 0; i < undecided.length; i += chunkRows) {
     const chunk = undecided.slice(i, i + chunkRows);
     // Fresh rows: a message expunged meanwhile is simply absent, and flags are as of now.
-    for (const full of await store.messages(mailbox, { uids: toUidSet(fromUids(chunk.map((r) => r.uid))) })) {
-      let r: boolean;
-      try {
-        r = await decide(key, ctx, needs, full, full.mimeIndex, storeReader(store, full.messageId));
-      } catch (e) {
-        if (!isStoreError(e, 'NONEXISTENT')) throw e;
-        r = false; // the message file went with its last copy while we searched: expunged, matches nothing
-      }
-      if (r) {
+    const fulls = await store.messages(mailbox, { uids: toUidSet(fromUids(chunk.map((r) => r.uid))) });
+    // Several messages are read at once: each read waits on the file system (libuv pool), not on the CPU.
+    for (let j = 0; j < fulls.length; j += parallelReads) {
+      const group = fulls.slice(j, j + parallelReads);
+      const results = await Promise.all(group.map(async (full) => {
+        try {
+          return await decide(key, ctx, needs, full, full.mimeIndex, storeReader(store, full.messageId));
+        } catch (e) {
+          if (!isStoreError(e, 'NONEXISTENT')) throw e;
+          return false; // the message file went with its last copy while we searched: expunged, matches nothing
+        }
+      }));
+      group.forEach((full, k) => {
+        if (!results[k]) return;
         const { mimeIndex: _index, ...meta } = full; // the index is not kept: many matches stay small
         matched.push(meta);
-      }
-      if (progress) await progress(++done, undecided.length);
+      });
+      for (let k = 0; k < group.length; k++) if (progress) await progress(++done, undecided.length);
     }
   }
   return matched.sort((a, b) => a.uid - b.uid);
