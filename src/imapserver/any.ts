@@ -1,6 +1,7 @@
 // Commands valid in any state (RFC 9051 §6.1) and the connection-level ones: CAPABILITY,
 // NOOP, LOGOUT, ID, ENABLE, STARTTLS, COMPRESS.
 import { offeredMechanisms } from '../sasl/index.ts';
+import { isLoopback } from '../conn/address.ts';
 import { clientKeyFingerprint } from '../tls/index.ts';
 import { bad, no } from './errors.ts';
 import { str } from './encode.ts';
@@ -49,9 +50,6 @@ export function plaintextAllowed(s: Session): boolean {
   return !!s.tls || (s.ctx.localserve && isLoopback(s.remoteIP));
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.');
-}
 
 /** SASL mechanisms for AUTHENTICATE here (the LOGIN mechanism is not offered: the LOGIN command serves rev1 clients). */
 export function imapMechanisms(s: Session): string[] {
@@ -65,8 +63,6 @@ export function capabilities(s: Session): string {
     if (s.listener.tls && !s.tls) caps.push('STARTTLS'); // RFC 9051 §6.2.1
     if (!plaintextAllowed(s)) caps.push('LOGINDISABLED'); // RFC 9051 §6.2.3
     for (const m of imapMechanisms(s)) caps.push(`AUTH=${m}`);
-  } else if (s.listener.service === 'imaps' || s.tls) {
-    // RFC 9051 §6.2.2: AUTHENTICATE after PREAUTH with a client certificate (issue 4).
   }
   caps.push(...extensions);
   caps.push(`APPENDLIMIT=${s.ctx.limits.maxMessage}`); // RFC 7889

@@ -6,7 +6,7 @@ import { bad, no } from './errors.ts';
 import type { Literal, Parser } from './parser.ts';
 import type { CommandCall, CommandSpec, Ok, Session } from './session.ts';
 import { splitFlags } from './messages.ts';
-import { MailboxView } from './view.ts';
+import { MailboxView, formatSet } from './view.ts';
 
 interface AppendMessage {
   flags: string[];
@@ -82,7 +82,7 @@ async function append(s: Session, p: Parser): Promise<Ok> {
     throw e;
   }
   const uidValidity = added[0]!.uidValidity;
-  return { code: `APPENDUID ${uidValidity} ${added.map((a) => a.uid).join(',')}`, text: 'APPEND completed' }; // RFC 4315 §3
+  return { code: `APPENDUID ${uidValidity} ${formatSet(added.map((a) => a.uid))}`, text: 'APPEND completed' }; // RFC 4315 §3 uid-set, as ranges (appended UIDs ascend)
 }
 
 async function replace(s: Session, p: Parser, c: CommandCall): Promise<Ok | void> {

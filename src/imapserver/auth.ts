@@ -1,13 +1,11 @@
 // LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE (RFC 9051 §6.2.2, SASL-IR RFC 4959): the SASL
 // exchange over "+" continuations, failures answered NO [AUTHENTICATIONFAILED] after the
 // shared failed-login delay, and every client mistake a BAD that keeps the session usable.
-import { isSaslError, loginContext, startSasl, type SaslExchange } from '../sasl/index.ts';
+import { isBase64, isSaslError, loginContext, maxResponseLine, startSasl, type SaslExchange } from '../sasl/index.ts';
 import { ImapError, bad, no } from './errors.ts';
 import { capabilities, imapMechanisms, plaintextAllowed } from './any.ts';
 import type { CommandSpec, Session } from './session.ts';
 
-const maxResponseLine = 12 * 1024; // base64 of the 8 KiB SASL limit, with room
-const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function exchange(s: Session, mechanism: string): SaslExchange {
   return startSasl(mechanism, loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) }));
@@ -57,7 +55,7 @@ async function challenge(s: Session, data: Buffer): Promise<Buffer> {
   if (!Buffer.isBuffer(line)) throw bad('authentication line too long');
   const text = line.toString('latin1').trim();
   if (text === '*') throw bad('authentication cancelled'); // RFC 9051 §6.2.2
-  if (!base64.test(text)) throw bad('invalid base64');
+  if (!isBase64(text)) throw bad('invalid base64');
   return Buffer.from(text, 'base64');
 }
 
@@ -96,7 +94,7 @@ export const authCommands: Record<string, CommandSpec> = {
         // RFC 4959 §3: the initial response, "=" for an empty one.
         const ir = p.atom('an initial response');
         if (ir === '=') first = Buffer.alloc(0);
-        else if (!base64.test(ir)) throw bad('invalid base64 initial response');
+        else if (!isBase64(ir)) throw bad('invalid base64 initial response');
         else first = Buffer.from(ir, 'base64');
       }
       p.end();

@@ -121,7 +121,7 @@ test('APPEND with flags and date, MULTIAPPEND all or nothing, TRYCREATE; COPY an
     const m1 = msg(1);
     const m2 = msg(2);
     let r = await c.run(`APPEND INBOX (\\Flagged $Work) "14-Jul-2024 10:00:00 +0200" {${m1.length}+}\r\n${m1} {${m2.length}+}\r\n${m2}`);
-    assert.match(r.tagged, /^OK \[APPENDUID \d+ 1,2\] APPEND completed$/);
+    assert.match(r.tagged, /^OK \[APPENDUID \d+ 1:2\] APPEND completed$/);
     const rows = await (await f.account()).messages('INBOX');
     assert.deepEqual(rows.map((x) => [x.uid, x.flags, x.keywords, x.internalDate.toISOString()]), [
       [1, ['\\Flagged'], ['$Work'], '2024-07-14T08:00:00.000Z'],

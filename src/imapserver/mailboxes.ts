@@ -76,10 +76,8 @@ function statusItemList(p: Parser): string[] {
 async function list(s: Session, p: Parser, lsub: boolean): Promise<void> {
   const o: ListOptions = { subscribedOnly: lsub, recursiveMatch: false, specialUseOnly: false, returnSubscribed: false, returnChildren: true, returnSpecialUse: true, status: undefined, metadata: undefined, lsub };
   p.sp();
-  let extended = false;
   if (!lsub && p.peek() === 0x28) {
     // RFC 5258 §3 list-select-opts
-    extended = true;
     p.list(() => {
       const opt = p.atom('a selection option').toUpperCase();
       if (opt === 'SUBSCRIBED') o.subscribedOnly = true;
@@ -94,7 +92,6 @@ async function list(s: Session, p: Parser, lsub: boolean): Promise<void> {
   p.sp();
   const patterns: string[] = [];
   if (!lsub && p.peek() === 0x28) {
-    extended = true;
     patterns.push(...p.list(() => s.mailboxName(p.listMailbox())));
   } else patterns.push(s.mailboxName(p.listMailbox()));
   if (!lsub && p.take(' ')) {
@@ -128,7 +125,8 @@ async function list(s: Session, p: Parser, lsub: boolean): Promise<void> {
   const subscriptions = new Set(await store.listSubscriptions());
   const matchers = patterns.map((pat) => patternRegExp(combine(reference, pat)));
   const matches = (name: string) => matchers.some((m) => m.test(name));
-  const hasChildren = (name: string) => mailboxes.some((m) => m.name.startsWith(name + hierarchySeparator));
+  const parents = new Set(mailboxes.flatMap((m) => m.name.split(hierarchySeparator).slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join(hierarchySeparator))));
+  const hasChildren = (name: string) => parents.has(name); // one pass, not a scan per mailbox
 
   // The candidate names: existing mailboxes, and with SUBSCRIBED the subscriptions (which may not exist: \NonExistent).
   const names = new Set<string>();

@@ -138,6 +138,12 @@ test('QRESYNC: SELECT with known UIDs gets VANISHED (EARLIER) and changed flags;
     assert.ok(r.untagged.includes('* VANISHED (EARLIER) 2,4'), r.all.join('\n'));
     assert.ok(r.untagged.some((l) => /^\* 3 FETCH \(UID 5 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/.test(l)), r.all.join('\n'));
     assert.ok(r.untagged.includes('* 3 EXISTS'));
+    // Sequence-match data (RFC 7162 §3.2.5.2): pairs that still hold, and ranges far beyond the mailbox (answered without walking them).
+    r = await a.run(`SELECT INBOX (QRESYNC (${uidValidity} ${hms} 1:5 (1:3 1,3,5)))`);
+    assert.ok(r.untagged.includes('* VANISHED (EARLIER) 2,4'), r.all.join('\n'));
+    r = await a.run(`SELECT INBOX (QRESYNC (${uidValidity} ${hms} 1:4000000000 (1:4000000000 1:4000000000)))`);
+    assert.ok(r.untagged.includes('* VANISHED (EARLIER) 2,4'), r.all.join('\n'));
+    assert.match(r.tagged, /^OK \[READ-WRITE\]/);
     // A wrong UIDVALIDITY: a plain SELECT, no VANISHED.
     r = await a.run(`SELECT INBOX (QRESYNC (1 ${hms}))`);
     assert.ok(!r.untagged.some((l) => l.includes('VANISHED')));

@@ -52,7 +52,6 @@ function matches(f: Filter, name: string, selected: string | undefined, subscrib
 class Notify implements NotifySpec {
   readonly #filters: Filter[];
   readonly #subscribed: Set<string>;
-  #statusQueue: Promise<void> = Promise.resolve();
 
   constructor(filters: Filter[], subscribed: Set<string>) {
     this.#filters = filters;

@@ -47,6 +47,8 @@ export class CommandReader {
   async read(): Promise<ReadResult> {
     const parts: CommandPart[] = [];
     let total = 0;
+    let inMemory = 0; // message literal bytes held in memory by this command
+    let messageBytes = 0; // all message literal bytes of this command (MULTIAPPEND)
     let tag: string | undefined;
     let command = '';
     for (;;) {
@@ -77,7 +79,7 @@ export class CommandReader {
       const sync = m[3] !== '+';
       const message = messageCommands.has(command);
       let refusal: ImapError | undefined;
-      if (message && size > this.#limits.maxMessage) refusal = new ImapError(sync ? 'NO' : 'BAD', 'TOOBIG', `message larger than APPENDLIMIT ${this.#limits.maxMessage}`); // RFC 7889 §4
+      if (message && (size > this.#limits.maxMessage || messageBytes + size > maxMessageBytes(this.#limits))) refusal = new ImapError(sync ? 'NO' : 'BAD', 'TOOBIG', `${size > this.#limits.maxMessage ? `message larger than APPENDLIMIT ${this.#limits.maxMessage}` : `messages of one command larger than ${maxMessageBytes(this.#limits)} octets`}`); // RFC 7889 §4
       else if (!message && total + size > this.#limits.maxCommand) refusal = bad('literal too large', 'TOOBIG'); // RFC 7888 §4
       else if (binary && !message) refusal = bad('binary literal only allowed in APPEND'); // RFC 3516 §4.4
       if (refusal) {
@@ -86,13 +88,19 @@ export class CommandReader {
         return { kind: 'refused', tag, error: refusal, close: !sync };
       }
       if (sync) await this.#continuation(); // RFC 9051 §7.5: "+" asks for the literal
-      const literal = message && size > this.#limits.memoryLiteral ? await this.#toFile(size, binary) : await this.#toMemory(size, binary);
+      // A message literal goes to memory while it and the command's other in-memory ones stay within memoryLiteral; beyond, to a spool file (a MULTIAPPEND of many messages stays out of the heap).
+      const toMemory = !message || inMemory + size <= this.#limits.memoryLiteral;
+      const literal = toMemory ? await this.#toMemory(size, binary) : await this.#toFile(size, binary);
       if (!literal) {
         await disposeParts(parts);
         return { kind: 'eof' };
       }
       parts.push(literal);
       if (!message) total += size;
+      else {
+        messageBytes += size;
+        if (toMemory) inMemory += size;
+      }
     }
   }
 
@@ -115,6 +123,11 @@ export class CommandReader {
     }
     return ok ? { kind: 'file', path, size, binary } : undefined;
   }
+}
+
+/** Message bytes one command may carry (MULTIAPPEND, RFC 3502): ten messages of the largest size; the spool is on disk, but not without bound. */
+export function maxMessageBytes(l: ReaderLimits): number {
+  return 10 * l.maxMessage;
 }
 
 /** Removes the spool files of a command's literals. */

@@ -1,9 +1,10 @@
 // SELECT and EXAMINE (RFC 9051 §6.3.2/§6.3.3) with CONDSTORE and QRESYNC parameters
 // (RFC 7162 §3.1.8, §3.2.5), CLOSE (§6.4.1) and UNSELECT (RFC 3691).
-import type { MessageMeta, Uid } from '../store/index.ts';
+import type { MessageMeta } from '../store/index.ts';
 import { bad } from './errors.ts';
 import type { Parser } from './parser.ts';
 import { MailboxView, formatSet } from './view.ts';
+import { contains, normalize, toUidSet } from './uidranges.ts';
 import { mailboxName, flagList } from './encode.ts';
 import type { CommandSpec, Session } from './session.ts';
 
@@ -18,10 +19,6 @@ function uidRanges(p: Parser): [number, number][] {
   const set = p.sequenceSet(false);
   if (set.kind !== 'set' || set.ranges.some(([a, b]) => a === '*' || b === '*')) throw bad('"*" not allowed here'); // RFC 7162 §3.2.5: known-uids has no "*"
   return set.ranges as [number, number][];
-}
-
-function inRanges(n: number, ranges: readonly [number, number][]): boolean {
-  return ranges.some(([a, b]) => n >= Math.min(a, b) && n <= Math.max(a, b));
 }
 
 async function select(s: Session, p: Parser, readOnly: boolean): Promise<{ code: string; text: string }> {
@@ -97,38 +94,38 @@ async function select(s: Session, p: Parser, readOnly: boolean): Promise<{ code:
 async function resync(s: Session, view: MailboxView, rows: readonly MessageMeta[], q: QresyncParams): Promise<void> {
   const store = s.account!.store;
   let since = q.modseq;
-  if (q.seqMatch) {
-    // RFC 7162 §3.2.5.2: if the client's sequence-to-UID pairs still hold, nothing below them changed; otherwise report expunges from the first mismatch on.
-    const { seqs, uids } = q.seqMatch;
-    const seqList = expand(seqs);
-    const uidList = expand(uids);
-    if (seqList.length === uidList.length) {
-      for (let i = 0; i < seqList.length; i++) {
-        if (view.uids[seqList[i]! - 1] !== uidList[i]) {
-          since = 0; // a mismatch: everything the client knows may be stale
-          break;
-        }
-      }
-    }
-  }
-  const known = q.knownUids ? MailboxView.toUidSet(expand(q.knownUids).sort((a, b) => a - b)) : undefined;
-  const vanished = await store.vanishedSince(view.name, since, known);
+  if (q.seqMatch && !seqMatchHolds(view, q.seqMatch)) since = 0; // RFC 7162 §3.2.5.2: a mismatch: everything the client knows may be stale
+  const known = q.knownUids ? normalize(q.knownUids.map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]))) : undefined;
+  const vanished = await store.vanishedSince(view.name, since, known ? toUidSet(known) : undefined);
   if (vanished.length > 0) s.untagged(`VANISHED (EARLIER) ${formatSet(vanished)}`);
   for (const r of rows) {
     if (r.modseq <= q.modseq) continue;
-    if (q.knownUids && !inRanges(r.uid, q.knownUids)) continue;
+    if (known && !contains(known, r.uid)) continue;
     view.noteModseq(r.uid, r.modseq);
     s.untagged(s.fetchPrefix(view.seqOf(r.uid), r.uid), `(${s.uidOnly ? '' : `UID ${r.uid} `}FLAGS ${flagList(s.flagsOf(r.uid, r.flags, r.keywords))} MODSEQ (${r.modseq}))`);
   }
 }
 
-function expand(ranges: readonly [number, number][]): Uid[] {
-  const out: Uid[] = [];
-  for (const [a, b] of ranges) {
-    if (Math.abs(b - a) > 1_000_000) throw bad('range too large');
-    for (let i = Math.min(a, b); i <= Math.max(a, b); i++) out.push(i);
-  }
-  return out;
+function* numbers(ranges: readonly [number, number][]): Generator<number> {
+  for (const [a, b] of ranges) for (let i = Math.min(a, b); i <= Math.max(a, b); i++) yield i;
+}
+
+function size(ranges: readonly [number, number][]): number {
+  return ranges.reduce((n, [a, b]) => n + Math.abs(b - a) + 1, 0);
+}
+
+/**
+ * RFC 7162 §3.2.5.2 sequence-match data: whether each sequence number the client names still
+ * has the UID it pairs with. Sets of different sizes are ignored (treated as holding); the
+ * comparison walks at most the mailbox's size, however large the client's ranges.
+ */
+function seqMatchHolds(view: MailboxView, m: { seqs: [number, number][]; uids: [number, number][] }): boolean {
+  const count = size(m.seqs);
+  if (count !== size(m.uids)) return true;
+  if (count > view.count) return false; // a sequence number beyond the mailbox: the client's view is stale
+  const uids = numbers(m.uids);
+  for (const seq of numbers(m.seqs)) if (view.uids[seq - 1] !== uids.next().value) return false;
+  return true;
 }
 
 export const selectCommands: Record<string, CommandSpec> = {

@@ -98,6 +98,13 @@ test('literals: synchronizing, split across packets, LITERAL+, refused sizes', a
     const rows = await (await f.account()).messages('INBOX');
     assert.equal(rows[0]!.size, msg.length);
     assert.deepEqual(rows[0]!.flags, ['\\Seen']);
+    // MULTIAPPEND: message literals beyond memoryLiteral go to spool files, and one command carries at most ten APPENDLIMITs.
+    const m19 = `Subject: m\r\n\r\n${'y'.repeat(1880)}\r\n`;
+    r = await c.run(`APPEND INBOX ${Array.from({ length: 10 }, () => `{${m19.length}+}\r\n${m19}`).join(' ')}`);
+    assert.match(r.tagged, /^OK \[APPENDUID \d+ 2:11\]/);
+    r = await c.run(`APPEND INBOX ${Array.from({ length: 10 }, () => `{${m19.length}+}\r\n${m19}`).join(' ')} {${m19.length}}`);
+    assert.equal(r.tagged, 'NO [TOOBIG] messages of one command larger than 20000 octets');
+    assert.equal((await (await f.account()).messageMeta('INBOX')).length, 11, 'the refused MULTIAPPEND added nothing');
     // A non-synchronizing literal that is too large: BAD and the connection closes (RFC 7888 §4).
     c.write('a9 SELECT {5000+}\r\n');
     const last = await c.closedByServer();

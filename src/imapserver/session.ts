@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { countUncaughtError, counter } from '../metrics/index.ts';
 import { logger, newCid, withCid } from '../log/index.ts';
 import { Input } from '../conn/input.ts';
+import { normalizeIP } from '../conn/address.ts';
 import { serverHandshake } from '../conn/starttls.ts';
 import type { Account, ChangeEvent, ModSeq, Uid } from '../store/index.ts';
 import { isStoreError } from '../store/index.ts';
@@ -59,7 +60,7 @@ export interface LoggedIn {
   stopFeed: () => void;
 }
 
-const crlf = Buffer.from('\r\n');
+const maxPendingEvents = 200_000; // store changes waiting for one session: far above any burst a reading client lets build up
 // RFC 9051 §7.5.1: no EXPUNGE while answering these (sequence numbers would shift under the client).
 const holdsExpunges = new Set(['FETCH', 'STORE', 'SEARCH']);
 
@@ -86,7 +87,6 @@ export class Session {
   idling = false;
   /** Logged in by a TLS client certificate at connect (PREAUTH): AUTHENTICATE may still confirm the same account (issue 4). */
   preauth = false;
-  compressed = false;
   closing = false;
   errors = 0;
   /** MODSEQs of this session's own flag changes, not echoed back as untagged FETCH (the command answered them). */
@@ -126,6 +126,11 @@ export class Session {
 
   get qresync(): boolean {
     return this.enabled.has('QRESYNC');
+  }
+
+  /** COMPRESS=DEFLATE is active (RFC 4978). */
+  get compressed(): boolean {
+    return this.#deflate !== undefined;
   }
 
   get uidOnly(): boolean {
@@ -400,7 +405,6 @@ export class Session {
     deflate.pipe(this.#transport);
     this.#sink = deflate;
     this.#deflate = deflate;
-    this.compressed = true;
   }
 
   // --- mailbox names
@@ -424,6 +428,13 @@ export class Session {
   #onChange(ev: ChangeEvent): void {
     if (!this.view && !this.notify) return; // nothing selected, nothing asked for: no client needs it
     this.#pending.push(ev);
+    if (this.#pending.length > maxPendingEvents) {
+      // The client takes neither commands' answers nor notifications (its socket is full): no buffer without bound, it resynchronises when it reconnects.
+      this.log.info({ pending: this.#pending.length }, 'client not reading its notifications, closing');
+      this.#pending = [];
+      this.#transport.destroy();
+      return;
+    }
     // IDLE and NOTIFY tell at once; a client that sits without commands gets its backlog told once it grows (EXISTS and FETCH may come at any time, RFC 9051 §7; EXPUNGE stays held), so memory stays bounded.
     if (this.idling || (!this.#commandRunning && (this.notify || this.#pending.length >= 1000))) {
       this.#delivering = this.#delivering.then(async () => {
@@ -557,10 +568,6 @@ function lenientMutf7(name: string): string {
   }
 }
 
-/** "::ffff:1.2.3.4" -> "1.2.3.4". */
-function normalizeIP(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
 
 // The command table is built from the handler modules (commands.ts), which import Session; a function avoids the import cycle at load time.
 let table: Map<string, CommandSpec> | undefined;

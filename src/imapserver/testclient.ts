@@ -4,20 +4,19 @@
 import { connect as netConnect, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
+import { ReceiveBuffer } from '../../test/receivebuffer.ts';
 
 export class ImapTestClient {
   socket: Socket | TLSSocket;
   #send: ((d: Buffer) => void) | undefined;
-  #buf = Buffer.alloc(0);
-  #waiters: Array<() => void> = [];
-  closed = false;
+  readonly #rx = new ReceiveBuffer();
   #tagCount = 0;
   greeting = '';
 
   private constructor(socket: Socket | TLSSocket, source: Readable = socket, send?: (d: Buffer) => void) {
     this.socket = socket;
     this.#send = send;
-    this.#attach(source);
+    this.#rx.attach(source);
   }
 
   /** A client over another stream: a TLS socket after STARTTLS, or an inflate stream after COMPRESS (with `send` compressing). */
@@ -25,33 +24,17 @@ export class ImapTestClient {
     return new ImapTestClient(source instanceof Socket ? source : (null as unknown as Socket), source, send);
   }
 
-  #attach(s: Readable): void {
-    s.on('data', (d: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, d]);
-      this.#wake();
-    });
-    s.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-    s.on('error', () => {});
+  get closed(): boolean {
+    return this.#rx.closed;
   }
 
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
-  }
-
+  /** Waits for more bytes; an error when the server closed, or after timeoutMs without any. */
   async #more(timeoutMs: number): Promise<void> {
-    if (this.closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.#buf.toString('latin1'))}`);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timeout waiting for the server; unread: ${JSON.stringify(this.#buf.toString('latin1').slice(0, 500))}`)), timeoutMs);
-      this.#waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    const unread = () => JSON.stringify(this.#rx.data.toString('latin1').slice(0, 500));
+    if (this.closed) throw new Error(`connection closed; unread: ${unread()}`);
+    const before = this.#rx.data.length;
+    await this.#rx.wait(timeoutMs);
+    if (this.#rx.data.length === before && !this.closed) throw new Error(`timeout waiting for the server; unread: ${unread()}`);
   }
 
   static async connect(port: number, o: { tls?: ConnectionOptions; greeting?: boolean } = {}): Promise<ImapTestClient> {
@@ -75,21 +58,21 @@ export class ImapTestClient {
   async line(timeoutMs = 5000): Promise<string> {
     let out = '';
     for (;;) {
-      const lf = this.#buf.indexOf(10);
+      const lf = this.#rx.data.indexOf(10);
       if (lf < 0) {
         await this.#more(timeoutMs);
         continue;
       }
-      const text = this.#buf.subarray(0, lf + 1).toString('latin1');
+      const text = this.#rx.data.subarray(0, lf + 1).toString('latin1');
       const m = /~?\{(\d+)\}\r\n$/.exec(text);
       if (!m) {
-        this.#buf = this.#buf.subarray(lf + 1);
+        this.#rx.data = this.#rx.data.subarray(lf + 1);
         return out + text.replace(/\r?\n$/, '');
       }
       const n = Number(m[1]);
-      while (this.#buf.length < lf + 1 + n) await this.#more(timeoutMs);
-      out += this.#buf.subarray(0, lf + 1 + n).toString('latin1');
-      this.#buf = this.#buf.subarray(lf + 1 + n);
+      while (this.#rx.data.length < lf + 1 + n) await this.#more(timeoutMs);
+      out += this.#rx.data.subarray(0, lf + 1 + n).toString('latin1');
+      this.#rx.data = this.#rx.data.subarray(lf + 1 + n);
     }
   }
 
@@ -145,8 +128,8 @@ export class ImapTestClient {
   async closedByServer(timeoutMs = 5000): Promise<string[]> {
     const lines: string[] = [];
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed || this.#buf.indexOf(10) >= 0) {
-      if (this.#buf.indexOf(10) >= 0) lines.push(await this.line());
+    while (!this.closed || this.#rx.data.indexOf(10) >= 0) {
+      if (this.#rx.data.indexOf(10) >= 0) lines.push(await this.line());
       else await this.#more(Math.max(1, deadline - Date.now())).catch((e: unknown) => {
         if (!this.closed) throw e;
       });

@@ -1,12 +1,10 @@
 // A running IMAP server for this folder's tests: config and data in a temp directory,
 // accounts with a known password, imap (STARTTLS) and imaps on free loopback ports.
 // Test-only.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, watchDomains, type Config, type DynamicConfig } from '../config/index.ts';
-import { openStore, type Account, type Store } from '../store/index.ts';
-import { authFailureLimiter, deriveCredentials } from '../sasl/index.ts';
+import type { Config, DynamicConfig } from '../config/index.ts';
+import type { Account, Store } from '../store/index.ts';
+import { authFailureLimiter } from '../sasl/index.ts';
+import { serverDir } from '../../test/serverdir.ts';
 import type { ImapContext } from './context.ts';
 import { startImap, type RunningImap } from './start.ts';
 import { ImapTestClient } from './testclient.ts';
@@ -53,17 +51,8 @@ export interface ImapFixture {
 }
 
 export async function imapFixture(o: { domains?: string; static?: string; localserve?: boolean; context?: Partial<ImapContext> } = {}): Promise<ImapFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailcove-imap-'));
-  await writeFile(join(dir, 'mailcove.conf'), o.static ?? staticText);
-  await writeFile(join(dir, 'domains.conf'), o.domains ?? domainsText);
-  const config = await loadConfig(join(dir, 'mailcove.conf'));
-  const store = await openStore(config.paths.dataDir);
-  const domains = watchDomains(config);
-  const creds = await deriveCredentials(testPassword);
-  for (const name of Object.keys(config.domains.accounts)) {
-    await store.createAccount(name);
-    await store.auth.setCredentials(name, creds);
-  }
+  const sd = await serverDir({ prefix: 'mailcove-imap-', static: o.static ?? staticText, domains: o.domains ?? domainsText, password: testPassword });
+  const { dir, config, store, domains } = sd;
   const imap = await startImap({
     config,
     store,
@@ -110,9 +99,7 @@ export async function imapFixture(o: { domains?: string; static?: string; locals
       for (const c of clients) c.close();
       await imap.close(1000);
       for (const a of open.values()) await a.close();
-      domains.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await sd.remove();
     },
   };
   return f;

@@ -5,6 +5,7 @@
 import type { ModSeq, Uid, UidSet } from '../store/index.ts';
 import { bad } from './errors.ts';
 import type { SequenceSet } from './parser.ts';
+import { normalize } from './uidranges.ts';
 
 export class MailboxView {
   name: string;
@@ -93,34 +94,35 @@ export class MailboxView {
 
   /**
    * The UIDs a sequence set names (RFC 9051 §9). By sequence number, a number beyond the
-   * mailbox is a BAD; by UID, absent UIDs are skipped and "*" is the highest UID (RFC 9051 §6.4.8).
-   * Ascending, without duplicates.
+   * mailbox is a BAD; by UID, absent UIDs are skipped and "*" is the highest UID (RFC 9051 §6.4.9).
+   * Ascending, without duplicates. The client's ranges are merged first, so the work is
+   * bounded by the mailbox, however many overlapping ranges a command holds.
    */
   resolve(set: SequenceSet, byUid: boolean): Uid[] {
     if (set.kind === 'saved') return this.saved.filter((u) => this.has(u)); // RFC 5182 §2.1
     const n = this.uids.length;
-    const out = new Set<Uid>();
-    if (byUid) {
-      const max = this.uids[n - 1] ?? 0;
-      for (const [a, b] of set.ranges) {
-        let lo = a === '*' ? max : a;
-        let hi = b === '*' ? max : b;
-        if (lo > hi) [lo, hi] = [hi, lo];
-        if (n === 0) continue;
-        // RFC 9051 §6.4.8: "*" names the highest UID even when a range starts above it, so "UID n:*" always includes the last message.
-        let i = lowerBound(this.uids, lo);
-        for (; i < n && this.uids[i]! <= hi; i++) out.add(this.uids[i]!);
+    const ranges: [number, number][] = [];
+    for (const [a, b] of set.ranges) {
+      if (byUid) {
+        // RFC 9051 §6.4.9: "*" names the highest UID even when a range starts above it, so "UID n:*" always includes the last message.
+        const max = this.uids[n - 1] ?? 0;
+        const lo = a === '*' ? max : a;
+        const hi = b === '*' ? max : b;
+        ranges.push(lo <= hi ? [lo, hi] : [hi, lo]);
+        continue;
       }
-    } else {
-      for (const [a, b] of set.ranges) {
-        let lo = a === '*' ? n : a;
-        let hi = b === '*' ? n : b;
-        if (lo > hi) [lo, hi] = [hi, lo];
-        if (lo < 1 || hi > n) throw bad(n === 0 ? 'mailbox is empty, no sequence numbers are valid' : `invalid sequence number: mailbox has ${n} messages`); // RFC 9051 §9 seq-number
-        for (let s = lo; s <= hi; s++) out.add(this.uids[s - 1]!);
-      }
+      let lo = a === '*' ? n : a;
+      let hi = b === '*' ? n : b;
+      if (lo > hi) [lo, hi] = [hi, lo];
+      if (lo < 1 || hi > n) throw bad(n === 0 ? 'mailbox is empty, no sequence numbers are valid' : `invalid sequence number: mailbox has ${n} messages`); // RFC 9051 §9 seq-number
+      ranges.push([lo, hi]);
     }
-    return [...out].sort((x, y) => x - y);
+    const out: Uid[] = [];
+    for (const [lo, hi] of normalize(ranges)) {
+      if (byUid) for (let i = lowerBound(this.uids, lo); i < n && this.uids[i]! <= hi; i++) out.push(this.uids[i]!);
+      else for (let s = lo; s <= hi; s++) out.push(this.uids[s - 1]!);
+    }
+    return out;
   }
 
   /** A sorted UID list as the store's UidSet (ranges where consecutive). */

@@ -58,7 +58,6 @@ export class MimeIndexer {
   #crBeforeLF = false;
   // The previous complete line: the CRLF before a boundary belongs to the boundary.
   #prevStart = -1;
-  #prevContentLen = 0;
   #prevEol = 0;
   #ended = false;
 
@@ -130,7 +129,6 @@ export class MimeIndexer {
     this.#dispatch(start, length, eol, bytes, content, truncated);
     if (terminated) this.#lf++;
     this.#prevStart = start;
-    this.#prevContentLen = contentLen;
     this.#prevEol = eol;
     this.#lineStart = this.#pos;
     this.#head = [];

@@ -49,6 +49,16 @@ export function isSaslError(e: unknown): e is SaslError {
 
 export const maxResponse = 8 * 1024;
 
+/** Longest line a protocol server reads for one SASL response: base64 of maxResponse, with room (RFC 4954 §4, RFC 9051 §6.2.2). */
+export const maxResponseLine = 12 * 1024;
+
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Whether a client's response line is strict base64 (RFC 4648 §4, padded). */
+export function isBase64(text: string): boolean {
+  return base64.test(text);
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A client response as UTF-8 text, bounded. */

@@ -4,7 +4,7 @@
 export { deriveCredentials, verifyPassword, normalizePassword, cramMD5Digest, scramSaltedPassword, scramKeys, isStoredCredentials, PasswordError } from './credentials.ts';
 export type { StoredCredentials, ScramCredentials, ScramHash } from './credentials.ts';
 export { startSasl, offeredMechanisms, type SaslMechanism } from './mechanisms.ts';
-export { SaslError, isSaslError, type SaslContext, type SaslExchange, type SaslStep, type SaslErrorKind } from './context.ts';
+export { SaslError, isSaslError, isBase64, maxResponseLine, type SaslContext, type SaslExchange, type SaslStep, type SaslErrorKind } from './context.ts';
 export { authFailureLimiter, defaultAuthFailureLimits, type AuthFailureLimiter } from './limiter.ts';
 export { scramClient, type ScramClient } from './testclient.ts';
 export { loginContext, loginAccount } from './login.ts';

@@ -1,21 +1,17 @@
 // AUTH (RFC 4954) on the submission services: the SASL exchange over 334 challenges,
 // with every client mistake answered as a protocol error and the session kept usable.
-import { isIP } from 'node:net';
 import { SmtpError } from '../smtp/index.ts';
-import { isSaslError, loginContext, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
+import { isLoopback } from '../conn/address.ts';
+import { isBase64, isSaslError, loginContext, maxResponseLine, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
 import { clientKeyFingerprint } from '../tls/index.ts';
 import type { Session } from './session.ts';
 
-const maxResponseLine = 12 * 1024; // base64 of the 8 KiB SASL limit, with room
 
 /** Plaintext AUTH without TLS only in localserve over loopback (issue 3); elsewhere AUTH waits for TLS (RFC 8314 §3, RFC 4954 §4). */
 function authAllowed(s: Session): boolean {
   return !!s.tls || (!!s.ctx.localserve && isLoopback(s.remoteIP));
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
-}
 
 export function authMechanisms(s: Session): string[] {
   if (!s.submission || !authAllowed(s)) return [];
@@ -26,12 +22,11 @@ function saslContext(s: Session): SaslContext {
   return loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) });
 }
 
-const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A client's base64 response (RFC 4954 §4): "=" is an empty initial response, "*" cancels. */
 function decodeResponse(line: string): Buffer {
   if (line === '*') throw new SmtpError(501, '5.0.0', 'authentication cancelled'); // RFC 4954 §4
-  if (!base64.test(line)) throw new SmtpError(501, '5.5.2', 'invalid base64'); // RFC 4954 §4
+  if (!isBase64(line)) throw new SmtpError(501, '5.5.2', 'invalid base64'); // RFC 4954 §4
   return Buffer.from(line, 'base64');
 }
 

@@ -12,6 +12,7 @@ import { logger, newCid, withCid } from '../log/index.ts';
 import type { ListenerContext, SmtpContext } from './context.ts';
 import type { TlsConfig } from '../tls/index.ts';
 import { Input } from '../conn/input.ts';
+import { normalizeIP } from '../conn/address.ts';
 import { serverHandshake } from '../conn/starttls.ts';
 import type { Spool } from './spool.ts';
 import type { RecipientTarget } from './recipients.ts';
@@ -216,7 +217,3 @@ export function tlsState(socket: TLSSocket): TlsState {
   return { socket, version: socket.getProtocol() ?? '' };
 }
 
-/** "::ffff:1.2.3.4" -> "1.2.3.4": IPv4 clients on a dual-stack socket. */
-function normalizeIP(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}

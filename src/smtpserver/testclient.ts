@@ -3,6 +3,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
 import assert from 'node:assert/strict';
+import { ReceiveBuffer } from '../../test/receivebuffer.ts';
 
 export interface Reply {
   code: number;
@@ -12,31 +13,15 @@ export interface Reply {
 
 export class SmtpTestClient {
   socket: Socket | TLSSocket;
-  #buf = Buffer.alloc(0);
-  #waiters: Array<() => void> = [];
-  closed = false;
+  #rx = new ReceiveBuffer();
 
   private constructor(socket: Socket | TLSSocket) {
     this.socket = socket;
-    this.#attach(socket);
+    this.#rx.attach(socket);
   }
 
-  #attach(s: Socket | TLSSocket): void {
-    s.on('data', (d: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, d]);
-      this.#wake();
-    });
-    s.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-    s.on('error', () => {});
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
+  get closed(): boolean {
+    return this.#rx.closed;
   }
 
   static async connect(port: number, o: { tls?: ConnectionOptions } = {}): Promise<SmtpTestClient> {
@@ -64,10 +49,9 @@ export class SmtpTestClient {
     const lines: string[] = [];
     let code = 0;
     for (;;) {
-      const lf = this.#buf.indexOf(10);
-      if (lf >= 0) {
-        const line = this.#buf.subarray(0, lf).toString('utf8').replace(/\r$/, '');
-        this.#buf = this.#buf.subarray(lf + 1);
+      const raw = this.#rx.takeLine();
+      if (raw) {
+        const line = raw.toString('utf8').replace(/\r?\n$/, '');
         const m = /^(\d{3})([ -])(.*)$/.exec(line);
         assert.ok(m, `malformed reply line ${JSON.stringify(line)}`);
         code = Number(m[1]);
@@ -77,10 +61,7 @@ export class SmtpTestClient {
       }
       if (this.closed) throw new Error(`connection closed; partial reply ${JSON.stringify(lines)}`);
       if (Date.now() > deadline) throw new Error(`no reply in ${timeoutMs} ms; partial ${JSON.stringify(lines)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.#waiters.push(() => { clearTimeout(t); resolve(); });
-      });
+      await this.#rx.wait(deadline - Date.now());
     }
   }
 
@@ -118,8 +99,8 @@ export class SmtpTestClient {
       secure.once('error', reject);
     });
     this.socket = secure;
-    this.#buf = Buffer.alloc(0);
-    this.#attach(secure);
+    this.#rx = new ReceiveBuffer(); // plaintext after STARTTLS is not read (RFC 3207 §4.2)
+    this.#rx.attach(secure);
   }
 
   /** Waits until the server closed the connection. */
@@ -127,7 +108,7 @@ export class SmtpTestClient {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('server did not close');
-      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 50); this.#waiters.push(() => { clearTimeout(t); resolve(); }); });
+      await this.#rx.wait(50);
     }
   }
 

@@ -1,12 +1,9 @@
 // A running SMTP server for this folder's tests: config files and data in a temp
 // directory, the store, and all three services on free loopback ports. Test-only.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, watchDomains, type Config, type DynamicConfig } from '../config/index.ts';
+import type { Config, DynamicConfig } from '../config/index.ts';
 import { MemoryResolver, type Resolver } from '../dns/index.ts';
-import { openStore, type Store } from '../store/index.ts';
-import { deriveCredentials } from '../sasl/index.ts';
+import type { Store } from '../store/index.ts';
+import { serverDir } from '../../test/serverdir.ts';
 import type { SmtpContext } from './context.ts';
 import { startSmtp, type RunningSmtp } from './start.ts';
 import { SmtpTestClient } from './testclient.ts';
@@ -66,17 +63,8 @@ export interface SmtpFixture {
 }
 
 export async function smtpFixture(o: { domains?: string; static?: string; localserve?: boolean; context?: Partial<SmtpContext>; resolver?: Resolver } = {}): Promise<SmtpFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailcove-smtp-'));
-  await writeFile(join(dir, 'mailcove.conf'), o.static ?? staticText);
-  await writeFile(join(dir, 'domains.conf'), o.domains ?? domainsText);
-  const config = await loadConfig(join(dir, 'mailcove.conf'));
-  const store = await openStore(config.paths.dataDir);
-  const domains = watchDomains(config);
-  const creds = await deriveCredentials(testPassword);
-  for (const name of Object.keys(config.domains.accounts)) {
-    await store.createAccount(name);
-    await store.auth.setCredentials(name, creds);
-  }
+  const sd = await serverDir({ prefix: 'mailcove-smtp-', static: o.static ?? staticText, domains: o.domains ?? domainsText, password: testPassword });
+  const { dir, config, store, domains } = sd;
   const smtp = await startSmtp({
     config, store, domains, resolver: o.resolver ?? new MemoryResolver(),
     ...(o.localserve ? { localserve: { account: Object.keys(config.domains.accounts)[0]!, simulatedTimeoutMs: 200 } } : {}),
@@ -114,9 +102,7 @@ export async function smtpFixture(o: { domains?: string; static?: string; locals
     },
     async done() {
       await smtp.close(500);
-      domains.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await sd.remove();
     },
   };
 }

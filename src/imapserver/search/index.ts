@@ -13,7 +13,7 @@ import { formatSet, type MailboxView } from '../view.ts';
 import { conjuncts, parseCriteria, setKeys, usesModseq, usesSaved, type SearchKey, type SetKey } from './keys.ts';
 import type { SearchContext } from './match.ts';
 import { searchRows, type Progress } from './scan.ts';
-import { intersect, normalize, resolveSet, toUidSet, type UidRanges } from './uidranges.ts';
+import { intersect, normalize, resolveSet, toUidSet, type UidRanges } from '../uidranges.ts';
 
 type ReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE'; // RFC 4731 §3.1, RFC 5182 §2.2
 const returnOptions: readonly string[] = ['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'];

@@ -10,7 +10,7 @@ import { Parser } from '../parser.ts';
 import { contentNeeds, parseCriteria, setKeys } from './keys.ts';
 import type { SearchContext } from './match.ts';
 import { decide } from './scan.ts';
-import { resolveSet } from './uidranges.ts';
+import { resolveSet } from '../uidranges.ts';
 
 const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'), 'utf8');
 

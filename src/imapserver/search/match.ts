@@ -7,7 +7,7 @@
 import { decodeEncodedWords, parseAddressList, unfold, type HeaderField } from '../../mime/index.ts';
 import type { MessageMeta, Uid } from '../../store/index.ts';
 import type { SearchKey, SetKey } from './keys.ts';
-import { contains, type UidRanges } from './uidranges.ts';
+import { contains, type UidRanges } from '../uidranges.ts';
 
 const dayMs = 86_400_000;
 

@@ -7,7 +7,7 @@ import type { MessageIndex } from '../../mime/index.ts';
 import { contentNeeds, type ContentNeeds, type SearchKey } from './keys.ts';
 import { evaluate, type Facts, type SearchContext } from './match.ts';
 import { readHeader, scanText, storeReader, type ReadRange } from './content.ts';
-import { fromUids, toUidSet } from './uidranges.ts';
+import { MailboxView } from '../view.ts';
 
 const chunkRows = 200; // rows with MIME index read at once: bounds memory, and keeps queries few
 const parallelReads = 8; // messages whose content is read at the same time (half the libuv pool main.ts sets)
@@ -45,7 +45,7 @@ export async function searchRows(store: Account, mailbox: string, rows: readonly
   for (let i = 0; i < undecided.length; i += chunkRows) {
     const chunk = undecided.slice(i, i + chunkRows);
     // Fresh rows: a message expunged meanwhile is simply absent, and flags are as of now.
-    const fulls = await store.messages(mailbox, { uids: toUidSet(fromUids(chunk.map((r) => r.uid))) });
+    const fulls = await store.messages(mailbox, { uids: MailboxView.toUidSet(chunk.map((r) => r.uid)) }); // chunk is ascending
     // Several messages are read at once: each read waits on the file system (libuv pool), not on the CPU.
     for (let j = 0; j < fulls.length; j += parallelReads) {
       const group = fulls.slice(j, j + parallelReads);

@@ -1,8 +1,8 @@
 // Sequence-set search keys (RFC 9051 §9 sequence-set, RFC 5182 "$") resolved once per
 // search to sorted UID ranges: membership is a binary search, memory stays proportional to
 // the ranges the client wrote, and a set every match must be in narrows what the store reads.
-import type { Uid, UidSet } from '../../store/index.ts';
-import type { SequenceSet } from '../parser.ts';
+import type { Uid, UidSet } from '../store/index.ts';
+import type { SequenceSet } from './parser.ts';
 
 /** Sorted, disjoint, non-adjacent, inclusive UID ranges. */
 export type UidRanges = readonly (readonly [Uid, Uid])[];
