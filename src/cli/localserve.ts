@@ -2,13 +2,15 @@
 // development and for testing applications that send mail. Hermetic: no DNS queries
 // and no outside connections unless a resolver is given.
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { localserveConfig, localserveOffsets, watchDomains } from '../config/index.ts';
 import { openStore } from '../store/index.ts';
 import { deriveCredentials } from '../sasl/index.ts';
 import { resolverFromConfig } from '../dns/index.ts';
 import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
-import { startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
+import { AccountCache, startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
+import { Queue } from '../queue/index.ts';
 import { startImap, type RunningImap } from '../imapserver/index.ts';
 import { authFailureLimiter } from '../sasl/index.ts';
 import { version } from './version.ts';
@@ -65,12 +67,16 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
   })();
   let smtp: RunningSmtp | undefined;
   let imap: RunningImap | undefined;
+  let queue: Queue | undefined;
+  const accounts = new AccountCache(store);
   try {
     if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
     if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
     const authFailures = authFailureLimiter(); // one limiter: failed logins count across SMTP and IMAP
     smtp = await startSmtp({ config, store, domains, resolver, localserve: { account: localserveAccount.name }, context: { authFailures } });
     imap = await startImap({ config, store, domains, localserve: true, authFailures });
+    // The queue runs, but delivers back into the account (or fails as a queue* localpart asks), DSNs included (issue 5).
+    queue = Queue.start({ store, static: config.static, configDir: dirname(config.paths.static), domains: () => domains.current(), resolver, accounts, localserve: { account: localserveAccount.name } });
     const at = (service: string) => [...(smtp?.addresses ?? []), ...(imap?.addresses ?? [])].find((a) => a.service === service)?.port;
     const p = (n: number) => o.basePort + n;
     o.out.write(
@@ -87,6 +93,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
         `  imap         ${o.ip}:${at('imap')} (STARTTLS; LOGIN and plaintext AUTHENTICATE also without TLS on loopback)`,
         `  imaps        ${o.ip}:${at('imaps')} (implicit TLS, self-signed certificate)`,
         '  simulated failures: send to tempfail@, permfail@, timeout@ or 550@ (any 4xx/5xx code); prefix mailfrom/rcptto to fail at that command',
+        '  queue:       submissions are queued and delivered back into the account; queuetempfail@, queuepermfail@, queuetimeout@ or queue550@ fail at delivery, with DSNs to the account',
         `  metrics      http://${o.ip}:${metrics.port}/metrics`,
         'coming with later issues (ports reserved):',
         `  http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
@@ -97,6 +104,8 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
     await until;
   } finally {
     await Promise.all([smtp?.close(), imap?.close()]);
+    await queue?.stop();
+    await accounts.close();
     domains.close();
     await metrics.close();
     await store.close();

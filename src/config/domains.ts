@@ -82,6 +82,7 @@ export const accountSchema = z.strictObject({
   loginDisabled: z.string().min(1).optional().describe('When set, logins fail and this message is shown; mail is still delivered.'),
   maxOutgoingMessagesPerDay: z.number().int().positive().default(1000).describe('Submission limit over a rolling 24 hours.'),
   maxFirstTimeRecipientsPerDay: z.number().int().positive().default(200).describe('Limit on recipients never sent to before, over a rolling 24 hours.'),
+  uniqueMailFromId: z.boolean().default(false).describe("Send with a unique MAIL FROM per message (localpart, the domain's first catch-all separator, an id), so returning DSNs are matched to the retired message."),
 });
 
 export const aliasSchema = z.strictObject({

@@ -3,7 +3,7 @@
 // and the generated reference (`mailcove config describe`).
 export { loadConfig, checkConfig, parseStatic, parseDomains, domainsPath, configFilePath, type Config, type ConfigPaths } from './load.ts';
 export { ConfigError, formatProblem, type ConfigProblem } from './problems.ts';
-export type { StaticConfig, Listener, AcmeProvider } from './static.ts';
+export type { StaticConfig, Listener, AcmeProvider, Transport, Route } from './static.ts';
 export type { DomainsConfig, Domain, Account, Destination, Ruleset, Alias, DkimSelector } from './domains.ts';
 export { catchallSeparators } from './domains.ts';
 export { DynamicConfig, watchDomains, type DomainsListener, type WatchOptions } from './dynamic.ts';

@@ -145,5 +145,8 @@ export function checkStatic(s: StaticConfig): PathIssue[] {
       else if (!prev) byPort.set(v.port, { kind, service });
     }
   }
+  s.routes.forEach((r, i) => {
+    if (!s.transports[r.transport]) issues.push({ path: ['routes', i, 'transport'], message: `transport ${JSON.stringify(r.transport)} not configured in transports` });
+  });
   return issues;
 }

@@ -87,6 +87,39 @@ const acmeProvider = z.strictObject({
 
 const level = z.enum(levels as [string, ...string[]]);
 
+const hostPort = z.strictObject({
+  host: z.string().min(1).meta({ description: 'Host name or IP address.', example: 'smtp.relay.example' }),
+  port: port.optional().describe('TCP port; default 587 for submission, 465 for submissions.'),
+});
+
+// Outbound transports (issue 5): how the queue reaches a recipient domain other than by its MX.
+const transport = z.union([
+  z.strictObject({
+    smarthost: hostPort.extend({
+      tls: z.enum(['starttls', 'implicit']).default('starttls').describe('STARTTLS on submission (RFC 6409, RFC 3207) or implicit TLS on submissions (RFC 8314 §3.3).'),
+      username: z.string().min(1).optional().describe('AUTH username (RFC 4954); no AUTH when absent.'),
+      passwordFile: z.string().min(1).optional().describe('File whose first line is the AUTH password; relative to the config directory.'),
+      verifyTLS: z.boolean().default(true).describe('Verify the smarthost certificate (WebPKI, host name).'),
+    }).describe('Deliver through a smarthost: an SMTP submission server that relays for us.'),
+  }),
+  z.strictObject({
+    socks: z.strictObject({
+      address: z.string().min(1).meta({ description: 'SOCKS5 proxy (RFC 1928) as host:port.', example: '127.0.0.1:1080' }),
+      remoteIPs: z.array(z.string().refine((x) => isIP(x) !== 0, 'not an IP address')).default([]).describe('Our public IPs as seen by recipients through the proxy (for the EHLO name checks and logs).'),
+      hostname: z.string().optional().describe('EHLO name to use through the proxy; default the top-level hostname.'),
+    }).describe('Deliver to the MX hosts directly, but connect through a SOCKS5 proxy.'),
+  }),
+  z.strictObject({ direct: z.strictObject({}).describe('Deliver to the MX hosts directly (the default).') }),
+]);
+
+const route = z.strictObject({
+  account: z.array(z.string()).default([]).describe('Accounts the route applies to; empty: all.'),
+  fromDomain: z.array(z.string()).default([]).describe('Sender (MAIL FROM) domains; empty: all.'),
+  toDomain: z.array(z.string()).default([]).describe('Recipient domains; empty: all.'),
+  minimumAttempts: z.number().int().nonnegative().default(0).describe('Use this route only from this many failed attempts on (e.g. fall back to a smarthost).'),
+  transport: z.string().min(1).meta({ description: 'Name of a transport in transports.', example: 'relay' }),
+});
+
 export const staticSchema = z.strictObject({
   dataDir: z.string().min(1).default('../data').describe('Directory for all data (accounts, queue, keys); relative to the directory of this file.'),
   hostname: z.string().meta({ description: 'Fully qualified host name of this machine: SMTP greeting, MX target, default TLS name.', example: 'mail.example.com' }),
@@ -107,9 +140,22 @@ export const staticSchema = z.strictObject({
     })
     .default({ maxMessageSize: 100 * 1024 * 1024, maxConnectionsPerIP: 100, maxRecipients: 1000 })
     .describe('Resource limits.'),
+  queue: z
+    .strictObject({
+      concurrency: z.number().int().positive().default(20).describe('Deliveries running at once (one connection per recipient domain at a time).'),
+      maxAttempts: z.number().int().min(1).default(8).describe('Attempts before a recipient fails (with a failure DSN). Retries start 7.5 minutes after the first attempt and double.'),
+      delayedDsnAfter: z.number().int().min(1).default(5).describe('Failed attempts after which the sender gets a delayed DSN (RFC 3464 action delayed), once.'),
+      retiredDays: z.number().nonnegative().default(14).describe('Days delivered and failed messages stay in the retired history.'),
+    })
+    .default({ concurrency: 20, maxAttempts: 8, delayedDsnAfter: 5, retiredDays: 14 })
+    .describe('Outbound queue.'),
+  transports: z.record(z.string(), transport).default({}).meta({ description: 'Outbound transports by name, chosen by routes.', keyExample: 'relay' }),
+  routes: z.array(route).default([]).describe('Which transport delivers a recipient; the first matching route wins, no match means direct delivery to the MX.'),
   listeners: z.record(z.string(), listenerSchema).meta({ description: 'Listeners by name: a set of IPs with the services served on them.', keyExample: 'public' }),
 });
 
 export type StaticConfig = z.output<typeof staticSchema>;
 export type Listener = z.output<typeof listenerSchema>;
 export type AcmeProvider = z.output<typeof acmeProvider>;
+export type Transport = z.output<typeof transport>;
+export type Route = z.output<typeof route>;

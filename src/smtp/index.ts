@@ -2,6 +2,7 @@
 // command grammar (paths, parameters, xtext), the DATA reader and dot-stuffing.
 export { SmtpError, isSmtpError, formatReply } from './reply.ts';
 export { parseCommand, parseHelo, parseMailFrom, parseRcptTo, type SmtpPath, type MailParams, type RcptParams, type ParseOptions } from './command.ts';
-export { xtextDecode, xtextEncode, utf8AddrXtextDecode } from './xtext.ts';
+export { xtextDecode, xtextEncode, utf8AddrXtextDecode, utf8AddrXtextEncode, orcptParam } from './xtext.ts';
 export { DataReader } from './datareader.ts';
 export { dotStuffTransform } from './dotstuff.ts';
+export { composeDsn, type ComposedDsn, type DsnAction, type DsnInput, type DsnRecipient } from './dsn.ts';

@@ -44,3 +44,22 @@ export function utf8AddrXtextDecode(s: string): string {
   }
   return out;
 }
+
+/** Encodes utf-8-addr-xtext (RFC 6533 §3): non-ASCII, controls, space, "+", "=" and "\" as "\x{HEX}", for ORCPT=utf-8;... */
+export function utf8AddrXtextEncode(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    out += cp < 0x21 || cp > 0x7e || ch === '+' || ch === '=' || ch === '\\' ? `\\x{${cp.toString(16).toUpperCase()}}` : ch;
+  }
+  return out;
+}
+
+/** An ORCPT parameter value (RFC 3461 §4.2, RFC 6533 §3) from the decoded 'type;address' the queue keeps. */
+export function orcptParam(decoded: string): string {
+  const semi = decoded.indexOf(';');
+  if (semi < 0) return `rfc822;${xtextEncode(decoded)}`;
+  const type = decoded.slice(0, semi);
+  const address = decoded.slice(semi + 1);
+  return `${type};${type.toLowerCase() === 'utf-8' ? utf8AddrXtextEncode(address) : xtextEncode(address)}`;
+}

@@ -9,7 +9,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { Input } from '../conn/input.ts';
-import { dotStuffTransform, xtextEncode } from '../smtp/index.ts';
+import { dotStuffTransform, orcptParam, xtextEncode } from '../smtp/index.ts';
 
 /** One SMTP reply (RFC 5321 §4.2). */
 export interface Reply {
@@ -39,7 +39,7 @@ export class SmtpClientError extends Error {
 
 export interface Envelope {
   mailFrom: string; // '' for the null reverse-path
-  recipients: Array<{ address: string; notify?: string; orcpt?: string }>;
+  recipients: Array<{ address: string; notify?: string; orcpt?: string /* decoded 'type;address' */ }>;
   size?: number; // RFC 1870 SIZE=, when known
   body?: '7BIT' | '8BITMIME' | 'BINARYMIME';
   smtputf8?: boolean; // the envelope or message needs SMTPUTF8 (RFC 6531 §3.4)
@@ -82,13 +82,15 @@ export class SmtpClient {
   }
 
   /** Connects (implicit TLS when `tls` is given, RFC 8314) and reads the greeting; a non-220 greeting is an error. */
-  static async connect(o: { host: string; port: number; localAddress?: string; timeoutMs?: number; tls?: ConnectionOptions }): Promise<SmtpClient> {
+  static async connect(o: { host: string; port: number; localAddress?: string; timeoutMs?: number; connectTimeoutMs?: number; tls?: ConnectionOptions; socket?: Socket }): Promise<SmtpClient> {
     const timeoutMs = o.timeoutMs ?? 5 * 60_000; // RFC 5321 §4.5.3.2.1: 5 minutes for the greeting
-    const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}), ...o.tls }) : netConnect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+    const local = o.localAddress ? { localAddress: o.localAddress } : {};
+    // `socket`: already connected (through a SOCKS proxy); TLS, when asked, runs over it.
+    const socket = o.tls ? tlsConnect({ ...(o.socket ? { socket: o.socket } : { host: o.host, port: o.port, ...local }), ...o.tls }) : o.socket ?? netConnect({ host: o.host, port: o.port, ...local });
     socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), timeoutMs);
+    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), o.connectTimeoutMs ?? timeoutMs);
     try {
-      await once(socket, o.tls ? 'secureConnect' : 'connect');
+      if (o.tls || !o.socket) await once(socket, o.tls ? 'secureConnect' : 'connect');
     } catch (e) {
       throw new SmtpClientError(o.tls ? 'tls' : 'closed', `connecting to ${o.host}:${o.port}: ${(e as Error).message}`);
     } finally {
@@ -247,7 +249,7 @@ export class SmtpClient {
         // RFC 3461 §4.1: without DSN at the next hop the parameters are dropped (the queue sends a relayed DSN itself).
       } else {
         if (r.notify) params.push(`NOTIFY=${r.notify}`);
-        if (r.orcpt) params.push(`ORCPT=${r.orcpt}`);
+        if (r.orcpt) params.push(`ORCPT=${orcptParam(r.orcpt)}`); // kept decoded; encoded here
       }
       return `RCPT TO:<${r.address}>${params.length ? ' ' + params.join(' ') : ''}`;
     });

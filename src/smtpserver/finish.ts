@@ -2,6 +2,7 @@
 // Received + Authentication-Results -> delivery rules -> store) or the submission pipeline
 // (sender checks -> limits -> Date/Message-ID -> DKIM -> store/queue). 250 only once durable.
 import { randomBytes } from 'node:crypto';
+import { newFromId } from '../queue/index.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { normalizeDomain, type DomainsConfig, type Ruleset } from '../config/index.ts';
@@ -210,6 +211,7 @@ async function submit(s: Session, tx: Transaction, spool: Spool, fields: HeaderF
           ...(r.params.orcpt !== undefined ? { orcpt: `${r.params.orcpt.addrType};${r.params.orcpt.address}` } : {}),
         })),
         spoolPath: await final.file(), nextAttempt: new Date(Math.max(Date.now(), hold ?? 0)), extra,
+        ...(acc?.uniqueMailFromId && tx.mailFrom ? { fromid: newFromId() } : {}), // issue 5: DSNs coming back are matched by this id
       });
     }
   } finally {

@@ -4,3 +4,4 @@ export { startSmtpServers, type SmtpListenerSpec, type SmtpServers } from './ser
 export type { SmtpContext, SmtpLimits, SmtpTimeouts, SmtpRateLimits, SmtpService } from './context.ts';
 export { simulatedFailure } from './simulate.ts';
 export { startSmtp, defaultRateLimits, type StartSmtpOptions, type RunningSmtp } from './start.ts';
+export { AccountCache } from './accounts.ts';

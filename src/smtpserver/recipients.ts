@@ -22,6 +22,7 @@ export async function resolveRecipient(s: Session, path: SmtpPath): Promise<Reci
   if (ls) {
     const failure = s.submission ? simulatedFailure(path.localpart) : undefined;
     if (failure?.stage === 'rcptto') throw await failure.error(s);
+    if (s.submission && !failure) return { kind: 'remote' }; // issue 5: submissions go through the queue, which delivers back into the account
     return { kind: 'local', deliveries: [{ account: ls.account, address: path.address, destination: undefined }], ...(failure ? { simulate: failure } : {}) };
   }
   const config = s.ctx.domains();

@@ -7,6 +7,8 @@ import { serverDir } from '../../test/serverdir.ts';
 import type { SmtpContext } from './context.ts';
 import { startSmtp, type RunningSmtp } from './start.ts';
 import { SmtpTestClient } from './testclient.ts';
+import { AccountCache } from './accounts.ts';
+import { Queue, type QueueOptions } from '../queue/index.ts';
 
 export const testPassword = 'test1234 secret';
 
@@ -55,6 +57,7 @@ export interface SmtpFixture {
   store: Store;
   domains: DynamicConfig;
   smtp: RunningSmtp;
+  queue: Queue | undefined;
   port(service: 'smtp' | 'submission' | 'submissions'): number;
   connect(service: 'smtp' | 'submission' | 'submissions', o?: { ehlo?: string; starttls?: boolean; auth?: boolean }): Promise<SmtpTestClient>;
   /** Messages in an account's mailbox, as text. */
@@ -62,7 +65,7 @@ export interface SmtpFixture {
   done(): Promise<void>;
 }
 
-export async function smtpFixture(o: { domains?: string; static?: string; localserve?: boolean; context?: Partial<SmtpContext>; resolver?: Resolver } = {}): Promise<SmtpFixture> {
+export async function smtpFixture(o: { domains?: string; static?: string; localserve?: boolean; context?: Partial<SmtpContext>; resolver?: Resolver; queue?: boolean | Partial<QueueOptions> } = {}): Promise<SmtpFixture> {
   const sd = await serverDir({ prefix: 'mailcove-smtp-', static: o.static ?? staticText, domains: o.domains ?? domainsText, password: testPassword });
   const { dir, config, store, domains } = sd;
   const smtp = await startSmtp({
@@ -72,8 +75,15 @@ export async function smtpFixture(o: { domains?: string; static?: string; locals
     ports: { smtp: 0, submission: 0, submissions: 0 },
   });
   const port = (service: 'smtp' | 'submission' | 'submissions') => smtp.addresses.find((a) => a.service === service)!.port;
+  const accounts = new AccountCache(store);
+  const queue = o.queue || o.localserve
+    ? Queue.start({
+      store, static: config.static, configDir: dir, domains: () => domains.current(), resolver: o.resolver ?? new MemoryResolver(), accounts,
+      ...(o.localserve ? { localserve: { account: Object.keys(config.domains.accounts)[0]!, timeoutMs: 200 } } : {}), ...(typeof o.queue === 'object' ? o.queue : {}),
+    })
+    : undefined;
   return {
-    dir, config, store, domains, smtp, port,
+    dir, config, store, domains, smtp, port, queue,
     async connect(service, c = {}) {
       const client = await SmtpTestClient.connect(port(service), service === 'submissions' ? { tls: { servername: 'localhost' } } : {});
       await client.expect(220);
@@ -102,6 +112,8 @@ export async function smtpFixture(o: { domains?: string; static?: string; locals
     },
     async done() {
       await smtp.close(500);
+      await queue?.stop();
+      await accounts.close();
       await sd.remove();
     },
   };

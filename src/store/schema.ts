@@ -117,6 +117,35 @@ const metadataSchema = `CREATE TABLE IF NOT EXISTS metadata (
   PRIMARY KEY (mailbox_id, name)
 ) WITHOUT ROWID;`;
 
+// Queue version 2 (issue 5): holding, attempts, retired history, hold rules, suppression lists, MTA-STS policy cache,
+// TLS results for TLS reporting (RFC 8460), and the MAIL FROM id used to match incoming DSNs.
+const queueDeliverySchema = `
+ALTER TABLE messages ADD COLUMN fromid TEXT;             -- unique MAIL FROM id (after the catch-all separator), or NULL
+ALTER TABLE recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE recipients ADD COLUMN last_attempt INTEGER;  -- ms since epoch
+ALTER TABLE recipients ADD COLUMN delayed_dsn INTEGER NOT NULL DEFAULT 0; -- RFC 3464 'delayed' DSN sent
+ALTER TABLE recipients ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;    -- consecutive failed attempts
+CREATE INDEX messages_fromid ON messages (fromid);
+CREATE TABLE attempts (recipient_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL); -- data: JSON DeliveryAttempt
+CREATE INDEX attempts_recipient ON attempts (recipient_id);
+CREATE TABLE retired (
+  id INTEGER PRIMARY KEY,         -- the recipient's id while it was queued
+  message_id INTEGER NOT NULL,
+  account TEXT NOT NULL, mail_from TEXT NOT NULL, fromid TEXT, address TEXT NOT NULL, domain TEXT NOT NULL,
+  size INTEGER NOT NULL, received INTEGER NOT NULL, retired INTEGER NOT NULL, keep_until INTEGER NOT NULL,
+  success INTEGER NOT NULL, last_error TEXT, data TEXT NOT NULL  -- data: JSON with envelope and attempts
+);
+CREATE INDEX retired_keep ON retired (keep_until);
+CREATE INDEX retired_fromid ON retired (fromid);
+CREATE TABLE hold_rules (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, sender_domain TEXT NOT NULL, recipient_domain TEXT NOT NULL, created INTEGER NOT NULL); -- '' matches any
+CREATE TABLE suppressions (account TEXT NOT NULL, base TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL, manual INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (account, base)) WITHOUT ROWID;
+CREATE TABLE mtasts (domain TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; -- RFC 8461 §5.1 policy cache
+CREATE TABLE tls_results (
+  day TEXT NOT NULL, policy_domain TEXT NOT NULL, mx_host TEXT NOT NULL, policy TEXT NOT NULL, result TEXT NOT NULL,
+  count INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (day, policy_domain, mx_host, policy, result)
+) WITHOUT ROWID; -- RFC 8460 §4: counts per day, policy domain, MX host, policy type and result type
+`;
+
 type DatabaseKind = 'account' | 'auth' | 'queue';
 
 /**
@@ -127,7 +156,7 @@ type DatabaseKind = 'account' | 'auth' | 'queue';
 const schemas: Record<DatabaseKind, { create: string; migrations: readonly string[] }> = {
   account: { create: accountSchema, migrations: [metadataSchema] }, // 2: IMAP METADATA (RFC 5464)
   auth: { create: authSchema, migrations: [tlsPublicKeysSchema] }, // 2: TLS public keys (IF NOT EXISTS: older builds created them on every open)
-  queue: { create: queueSchema, migrations: [] },
+  queue: { create: queueSchema, migrations: [queueDeliverySchema] }, // 2: delivery (issue 5)
 };
 
 /** The schema version this build writes, per kind of database (PRAGMA user_version). */

@@ -218,11 +218,20 @@ export interface QueueInput {
   nextAttempt: Date; // first delivery attempt (RFC 4865 FUTURERELEASE; now otherwise)
   extra: Record<string, string>; // X-Mailcove-Extra-* headers, for webhooks
 }
-export interface QueuedRecipient { id: number; address: string; domain: string; notify?: string; orcpt?: string; nextAttempt: Date; attempts: number; lastError?: string }
+export interface QueuedRecipient {
+  id: number; address: string; domain: string; notify?: string; orcpt?: string;
+  nextAttempt: Date; attempts: number; lastError?: string;
+  held: boolean; // held by a hold rule or an operator: no attempts until released
+  holdChecked: boolean; // released, or already checked against the hold rules (they apply once, before the first attempt)
+  lastAttempt?: Date;
+  delayedDsnSent: boolean; // RFC 3464 'delayed' DSN already sent
+  failures: number; // consecutive failed attempts
+}
 export interface QueuedMessage extends Omit<QueueInput, 'spoolPath' | 'recipients' | 'nextAttempt'> {
   id: number;
   size: number;
   received: Date;
+  fromid?: string; // unique MAIL FROM id for DSN matching
   recipients: QueuedRecipient[];
 }
 /** An account's submissions over the last 24 hours, for the per-account limits. */
@@ -231,13 +240,77 @@ export interface SubmissionCounts {
   firstTimeRecipients: number; // recipients first sent to in the last 24 hours
   newRecipients: string[]; // of the given recipients, those never sent to before
 }
+/** One delivery attempt's result, kept with the recipient and in the retired history. */
+export interface DeliveryAttempt {
+  time: string; // ISO 8601
+  transport: string; // 'direct', a configured transport name, or 'localserve'
+  mx?: string; // host name of the MX (or smarthost) talked to
+  ip?: string;
+  tls?: string; // 'none', 'starttls', 'starttls-verified', 'dane', 'mtasts', 'implicit'
+  code?: number; // SMTP reply code, when a reply was the outcome
+  enhanced?: string; // RFC 3463
+  error?: string; // text of the failure; absent on success
+  success: boolean;
+}
+/** What becomes of recipients after an attempt. */
+export type AttemptOutcome =
+  | { kind: 'retry'; nextAttempt: Date; delayedDsnSent?: boolean }
+  | { kind: 'retire'; success: boolean; keepUntil: Date };
+/** A delivered or failed recipient in the retired history. */
+export interface RetiredRecipient {
+  id: number; messageId: number; account: string; mailFrom: string; fromid?: string; address: string; domain: string;
+  size: number; received: Date; retired: Date; keepUntil: Date; success: boolean; lastError?: string;
+  envid?: string; notify?: string; orcpt?: string; attempts: DeliveryAttempt[];
+}
+/** A hold rule: messages matching every non-empty field are held (an empty rule holds everything). */
+export interface HoldRule { id: number; account: string; senderDomain: string; recipientDomain: string; created: Date }
+/** A suppressed recipient of an account; `base` is the lookup key (see the queue's baseAddress). */
+export interface Suppression { account: string; base: string; address: string; reason: string; manual: boolean; created: Date }
+/** One TLS outcome to count for TLS reporting (RFC 8460 §4.3). */
+export interface TlsResult {
+  policyDomain: string; mxHost: string;
+  policy: 'sts' | 'tlsa' | 'no-policy-found';
+  result: string; // 'success' or an RFC 8460 §4.3 result type
+  detail?: string;
+}
+export interface TlsResultCount extends TlsResult { day: string; count: number }
+
 export interface QueueStore {
   /** Adds a message durably (file fsynced, rows committed) and records the submission for the account's limits. */
-  add(input: QueueInput): Promise<QueuedMessage>;
+  add(input: QueueInput & { fromid?: string; held?: boolean }): Promise<QueuedMessage>;
+  /** Adds a message built in memory (a DSN), durably. */
+  addData(input: Omit<QueueInput, 'spoolPath'> & { data: Buffer }): Promise<QueuedMessage>;
   get(id: number): Promise<QueuedMessage | undefined>;
   list(): Promise<QueuedMessage[]>;
   openMessage(id: number): Promise<Readable>;
   submissionCounts(account: string, recipients: readonly string[], now?: number): Promise<SubmissionCounts>;
+  /** Calls fn after each add (the queue wakes up); returns the unsubscribe function. */
+  watch(fn: () => void): () => void;
+  /** Messages with their recipients that are due (not held, next attempt at or before `now`), oldest first. */
+  due(now: number, limit: number): Promise<QueuedMessage[]>;
+  /** The earliest next attempt of a recipient that is not held. */
+  nextDue(): Promise<number | undefined>;
+  /** Records an attempt for recipients and schedules or retires them; a message without recipients left is removed. */
+  recordAttempt(recipientIds: readonly number[], attempt: DeliveryAttempt, outcome: AttemptOutcome): Promise<void>;
+  attempts(recipientId: number): Promise<DeliveryAttempt[]>;
+  setHeld(recipientIds: readonly number[], held: boolean): Promise<void>;
+  setNextAttempt(recipientIds: readonly number[], at: Date): Promise<void>;
+  /** Removes recipients without retiring them (drop). */
+  remove(recipientIds: readonly number[]): Promise<void>;
+  listRetired(): Promise<RetiredRecipient[]>;
+  retiredByFromId(fromid: string): Promise<RetiredRecipient[]>;
+  purgeRetired(now: number): Promise<number>;
+  listHoldRules(): Promise<HoldRule[]>;
+  addHoldRule(rule: Omit<HoldRule, 'id' | 'created'>): Promise<HoldRule>;
+  removeHoldRule(id: number): Promise<void>;
+  listSuppressions(account?: string): Promise<Suppression[]>;
+  addSuppression(s: Omit<Suppression, 'created'>): Promise<void>;
+  removeSuppression(account: string, base: string): Promise<void>;
+  getSuppression(account: string, base: string): Promise<Suppression | undefined>;
+  getMtaStsPolicy(domain: string): Promise<unknown>;
+  putMtaStsPolicy(domain: string, data: unknown): Promise<void>;
+  recordTlsResults(results: readonly TlsResult[], now?: Date): Promise<void>;
+  tlsResults(sinceDay: string): Promise<TlsResultCount[]>;
 }
 
 export interface Store {
