@@ -17,9 +17,10 @@ packages=(
   openssl    # TLS: s_client with and without client certificates
   python3    # SMTP: smtplib interop (the standard library is enough)
   isync      # IMAP: mbsync, a syncing client (interop tests)
+  postfix    # SMTP: private relay and receiver instances (test/postfix.ts); also bench/smtp.ts
 )
-# Bench-only peers are not installed here (CI does not run bench/): Postfix for
-# bench/smtp.ts, dovecot-imapd for bench/imap.ts; each bench says what it needs.
+# Bench-only peers are not installed here (CI does not run bench/): dovecot-imapd for
+# bench/imap.ts; each bench says what it needs.
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,11 +34,22 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "install-test-peers: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+  # postfix asks debconf what kind of mail system this is: none. The system instance stays
+  # unconfigured; tests write their own config for each private instance.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  echo "postfix postfix/mailname string localhost" | $sudo debconf-set-selections
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian starts some servers on install (e.g. unbound on port 53): tests run their own
-# instances on loopback ports, so stop the system ones if they were started.
-for svc in unbound nsd; do
+# Debian starts some servers on install (e.g. unbound on port 53, postfix on 25): tests run
+# their own instances on loopback ports, so stop the system ones if they were started.
+for svc in unbound nsd postfix; do
   if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+done
+for svc in unbound nsd; do
   $sudo pkill -x "$svc" >/dev/null 2>&1 || true
 done
+# Postfix's daemon is "master", too common a name to pkill: ask the system instance (default
+# config directory, never a test's) to stop, if it runs.
+if [ -x /usr/sbin/postfix ] && $sudo /usr/sbin/postfix status >/dev/null 2>&1; then $sudo /usr/sbin/postfix stop >/dev/null 2>&1 || true; fi

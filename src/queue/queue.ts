@@ -214,6 +214,7 @@ export class Queue {
     const out = new Set<number>();
     if (m.account === '') return out;
     for (const r of rs) {
+      if (r.attempts > 0) continue; // only before the first attempt: a message on its way is not cut off by a later entry
       const s = await this.#o.store.queue.getSuppression(m.account, baseAddress(r.address));
       if (!s) continue;
       out.add(r.id);
@@ -299,10 +300,12 @@ export class Queue {
       for (const r of rs) if (wantsDsn(r, 'failed')) dsn.push({ recipient: r, kind: 'failed', status: o.enhanced?.startsWith('5') ? o.enhanced : o.permanent ? '5.0.0' : '4.4.7', diagnostic: o.reply ?? o.message, ...(o.mx ? { remoteMta: o.mx } : {}) }); // RFC 3463 4.4.7: delivery time expired
       await this.#sendDsn(m, dsn);
       await q.recordAttempt(rs.map((r) => r.id), attempt, { kind: 'retire', success: false, keepUntil });
-      if (m.account !== '' && a.transport !== 'suppressed') {
-        const byCode = o.permanent && suppressingFailure(attempt);
-        const byCount = o.code !== undefined && rs.some((r) => r.failures + 1 >= suppressAfterFailures);
-        if (byCode || byCount) for (const r of rs) await this.#suppress(m.account, r.address, byCode ? `permanent failure: ${o.message}` : `${suppressAfterFailures} consecutive failed attempts: ${o.message}`);
+      if (m.account !== '' && a.transport !== 'suppressed' && a.transport !== 'admin') {
+        for (const r of rs) {
+          // A refusal that names the mailbox, or the recipient's last messages all failed (this one included).
+          if (o.permanent && suppressingFailure(attempt)) await this.#suppress(m.account, r.address, `permanent failure: ${o.message}`);
+          else if ((await q.retiredFor(m.account, r.address, suppressAfterFailures)).filter((x) => !x.success).length >= suppressAfterFailures) await this.#suppress(m.account, r.address, `${suppressAfterFailures} messages in a row failed: ${o.message}`);
+        }
       }
     } else {
       const delay = (this.#o.testing?.firstRetryMs ?? firstRetryMs) * 2 ** (attempts - 1); // 7.5 min, 15, 30, ...
@@ -313,9 +316,6 @@ export class Queue {
       }
       await this.#sendDsn(m, dsn);
       await q.recordAttempt(rs.map((r) => r.id), attempt, { kind: 'retry', nextAttempt: new Date(Date.now() + delay), ...(delayed ? { delayedDsnSent: true } : {}) });
-      if (m.account !== '' && o.code !== undefined && rs.some((r) => r.failures + 1 >= suppressAfterFailures)) {
-        for (const r of rs) if (r.failures + 1 >= suppressAfterFailures) await this.#suppress(m.account, r.address, `${suppressAfterFailures} consecutive failed attempts: ${o.message}`);
-      }
     }
     this.#log.info({ message: m.id, rcpts: rs.map((r) => r.address), ok: o.ok, permanent: o.permanent, final, code: o.code, error: o.ok ? undefined : o.message }, o.ok ? 'delivered' : final ? 'delivery failed' : 'delivery deferred');
   }

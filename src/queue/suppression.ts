@@ -25,5 +25,9 @@ export function suppressingFailure(a: Pick<DeliveryAttempt, 'code' | 'enhanced'>
   return a.code !== undefined && suppressCodes.has(a.code);
 }
 
-/** Consecutive failed attempts answered by the recipient's server after which it is suppressed. */
+/**
+ * Messages to a recipient that failed in a row (each after all its attempts, or permanently)
+ * after which it is suppressed. Counted per message, not per attempt: a greylisting or
+ * briefly unreachable server fails attempts, not messages.
+ */
 export const suppressAfterFailures = 3;

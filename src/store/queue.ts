@@ -206,6 +206,10 @@ export class SqliteQueue implements QueueStore {
     return (this.#db.prepare('SELECT * FROM retired WHERE fromid = ? ORDER BY id').all(fromid) as unknown as RetiredRow[]).map(toRetired);
   }
 
+  async retiredFor(account: string, address: string, limit: number): Promise<RetiredRecipient[]> {
+    return (this.#db.prepare('SELECT * FROM retired WHERE account = ? AND address = ? COLLATE NOCASE ORDER BY retired DESC, id DESC LIMIT ?').all(account, address, limit) as unknown as RetiredRow[]).map(toRetired);
+  }
+
   async purgeRetired(now: number): Promise<number> {
     return this.#commit.write(() => Number(this.#db.prepare('DELETE FROM retired WHERE keep_until <= ?').run(now).changes));
   }

@@ -137,6 +137,7 @@ CREATE TABLE retired (
 );
 CREATE INDEX retired_keep ON retired (keep_until);
 CREATE INDEX retired_fromid ON retired (fromid);
+CREATE INDEX retired_address ON retired (account, address COLLATE NOCASE, retired);
 CREATE TABLE hold_rules (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, sender_domain TEXT NOT NULL, recipient_domain TEXT NOT NULL, created INTEGER NOT NULL); -- '' matches any
 CREATE TABLE suppressions (account TEXT NOT NULL, base TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL, manual INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (account, base)) WITHOUT ROWID;
 CREATE TABLE mtasts (domain TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID; -- RFC 8461 §5.1 policy cache

@@ -299,6 +299,8 @@ export interface QueueStore {
   remove(recipientIds: readonly number[]): Promise<void>;
   listRetired(): Promise<RetiredRecipient[]>;
   retiredByFromId(fromid: string): Promise<RetiredRecipient[]>;
+  /** The account's most recent retired entries for an address (case-insensitive), newest first. */
+  retiredFor(account: string, address: string, limit: number): Promise<RetiredRecipient[]>;
   purgeRetired(now: number): Promise<number>;
   listHoldRules(): Promise<HoldRule[]>;
   addHoldRule(rule: Omit<HoldRule, 'id' | 'created'>): Promise<HoldRule>;
