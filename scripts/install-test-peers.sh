@@ -17,7 +17,8 @@ packages=(
   openssl    # TLS: s_client with and without client certificates
   python3    # SMTP: smtplib interop (the standard library is enough)
   isync      # IMAP: mbsync, a syncing client (interop tests)
-  postfix    # SMTP: private relay and receiver instances (test/postfix.ts); also bench/smtp.ts
+  postfix    # SMTP: private relay and receiver instances (test/postfix.ts); also bench/smtp.ts and bench/queue.ts (smtp-sink)
+  microsocks # SOCKS5 proxy for the queue's SOCKS transport (src/queue/queue.test.ts)
 )
 # Bench-only peers are not installed here (CI does not run bench/): dovecot-imapd for
 # bench/imap.ts; each bench says what it needs.

@@ -1,7 +1,7 @@
 // Mailcove with Postfix as its peer (test/postfix.ts): Postfix as the sending MTA relaying
 // into Mailcove's MX (STARTTLS, DSN parameters, SMTPUTF8, 8-bit bodies, a refused
-// recipient bounced), and a self-test of the Postfix receiver the outbound queue's tests
-// deliver to. Postfix comes from scripts/install-test-peers.sh; in CI (CI=true) its
+// recipient bounced), a self-test of the Postfix receiver, and Mailcove's outbound queue
+// delivering to that receiver (plain, STARTTLS, DSN parameters, SMTPUTF8). Postfix comes from scripts/install-test-peers.sh; in CI (CI=true) its
 // absence fails the tests instead of skipping them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { smtpFixture, domainsText, type SmtpFixture } from '../src/smtpserver/te
 import { SmtpClient, type Envelope } from '../src/smtpclient/index.ts';
 import { parseHeader } from '../src/mime/index.ts';
 import { makeSelfSigned } from '../src/tls/index.ts';
+import { MemoryResolver } from '../src/dns/index.ts';
 import { postfixMissing, startPostfix, type PostfixPeer } from './postfix.ts';
 
 const skip = postfixMissing();
@@ -198,4 +199,89 @@ test('Postfix receiver harness: STARTTLS, SMTPUTF8, BODY and the DSN parameters 
   } finally {
     await postfix.stop();
   }
+});
+
+/** Mailcove's queue delivering to a Postfix receiver: every MX resolves to 127.0.0.1 and the MX port is Postfix's (the test-only override). */
+async function queueIntoPostfix(tls: boolean, run: (f: SmtpFixture, postfix: PostfixPeer) => Promise<void>): Promise<void> {
+  const cert = tls ? await makeSelfSigned({ names: ['mx.dest.example'], keyType: 'ecdsa-p256' }) : undefined;
+  const postfix = await startPostfix({ ...(cert ? { tls: cert } : {}), name: 'mx.dest.example' });
+  try {
+    const resolver = new MemoryResolver().add('dest.example', 'MX', [{ preference: 10, exchange: 'mx.dest.example' }]).add('mx.dest.example', 'A', ['127.0.0.1']);
+    const f = await smtpFixture({ domains, resolver, queue: { testing: { mxPort: postfix.port, firstRetryMs: 100 } } });
+    try {
+      await run(f, postfix);
+    } finally {
+      await f.done();
+    }
+  } finally {
+    await postfix.stop();
+  }
+}
+
+/** Submits to Mailcove's submission service (STARTTLS, AUTH as mjl); `mail`/`rcpt` are parameter strings. */
+async function submitToMailcove(f: SmtpFixture, from: string, to: string[], message: string, o: { mail?: string; rcpt?: string } = {}): Promise<void> {
+  const c = await f.connect('submission', { starttls: true, auth: true });
+  await c.command(`MAIL FROM:<${from}>${o.mail ? ` ${o.mail}` : ''}`, 250);
+  for (const t of to) await c.command(`RCPT TO:<${t}>${o.rcpt ? ` ${o.rcpt}` : ''}`, 250);
+  await c.command('DATA', 354);
+  c.write(`${message}\r\n.\r\n`);
+  await c.expect(250);
+  c.close();
+}
+
+async function retiredOk(f: SmtpFixture, address: string) {
+  for (let i = 0; i < 500; i++) {
+    const r = (await f.store.queue.listRetired()).find((x) => x.address === address);
+    if (r) return r;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`${address} not retired`);
+}
+
+test('the queue delivers to Postfix: plain SMTP when Postfix offers no STARTTLS', { skip }, async () => {
+  await queueIntoPostfix(false, async (f, postfix) => {
+    await submitToMailcove(f, 'mjl@example.com', ['plain@dest.example'], 'From: <mjl@example.com>\r\nTo: <plain@dest.example>\r\nSubject: plain\r\n\r\nhello postfix');
+    const r = await retiredOk(f, 'plain@dest.example');
+    assert.equal(r.success, true, r.lastError);
+    assert.equal(r.attempts[0]!.tls, 'none');
+    assert.match(r.attempts[0]!.enhanced ?? '', /^2\.0\.0$/);
+    const [m] = await postfix.queued();
+    assert.ok(m);
+    assert.equal(m.sender, 'mjl@example.com');
+    assert.deepEqual(m.recipients.map((x) => x.address), ['plain@dest.example']);
+    assert.match(m.message.toString(), /with ESMTP id /);
+    assert.match(m.message.toString(), /\r\n\r\nhello postfix\r\n$/);
+  });
+});
+
+test('the queue delivers to Postfix over STARTTLS with the DSN parameters (NOTIFY, ORCPT, ENVID, RET) passed on', { skip }, async () => {
+  await queueIntoPostfix(true, async (f, postfix) => {
+    await submitToMailcove(f, 'mjl@example.com', ['dsn@dest.example'], 'From: <mjl@example.com>\r\nTo: <dsn@dest.example>\r\nSubject: dsn\r\n\r\nwith dsn', { mail: 'RET=HDRS ENVID=queue+2Denv', rcpt: 'NOTIFY=SUCCESS,DELAY ORCPT=rfc822;list+2Bdsn@dest.example' });
+    const r = await retiredOk(f, 'dsn@dest.example');
+    assert.equal(r.success, true, r.lastError);
+    assert.equal(r.attempts[0]!.tls, 'starttls');
+    assert.match(postfix.log(), /Anonymous TLS connection established from unknown\[127\.0\.0\.1\]/);
+    const [m] = await postfix.queued();
+    assert.ok(m);
+    assert.equal(m.envid, 'queue-env');
+    assert.equal(m.ret, 'HDRS');
+    assert.deepEqual(m.recipients, [{ address: 'dsn@dest.example', notify: 'SUCCESS,DELAY', orcpt: 'rfc822;list+dsn@dest.example', reason: undefined }]);
+    assert.match(m.message.toString(), /with ESMTPS id /);
+    assert.equal((await f.messages('mjl')).filter((x) => /multipart\/report/.test(x)).length, 0, 'Postfix offers DSN: the success report is its job');
+  });
+});
+
+test('the queue delivers an SMTPUTF8 message with a UTF-8 recipient and header to Postfix', { skip }, async () => {
+  await queueIntoPostfix(true, async (f, postfix) => {
+    await submitToMailcove(f, 'mjl@example.com', ['jörg@dest.example'], 'From: <mjl@example.com>\r\nTo: Jörg <jörg@dest.example>\r\nSubject: grüße\r\n\r\nÄpfel', { mail: 'SMTPUTF8 BODY=8BITMIME' });
+    const r = await retiredOk(f, 'jörg@dest.example');
+    assert.equal(r.success, true, r.lastError);
+    const [m] = await postfix.queued();
+    assert.ok(m);
+    assert.equal(m.smtputf8, true);
+    assert.equal(m.body, '8BITMIME');
+    assert.deepEqual(m.recipients.map((x) => x.address), ['jörg@dest.example']);
+    assert.match(m.message.toString('utf8'), /with UTF8SMTPS id /);
+    assert.match(m.message.toString('utf8'), /Subject: grüße\r\n(.+\r\n)*\r\nÄpfel\r\n$/); // Date and Message-ID added at submission
+  });
 });
