@@ -149,6 +149,11 @@ test('DANE: a matching TLSA record delivers; a mismatching one defers; TLSA in a
   const deferred = await waitFor('deferred danebad', async () => { const r = await queued(sender, 'b@danebad.mcove'); return r && r.attempts > 0 ? r : undefined; });
   assert.match(deferred.lastError ?? '', /DANE/);
   assert.equal(await sender.queue!.drop({ to: 'b@danebad.mcove' }), 1);
+  // RFC 8689 §5: 'TLS-Required: No' asks to deliver despite the policy failure.
+  await submit(sender, ['relaxed@danebad.mcove'], { headers: 'TLS-Required: No\r\n' });
+  const relaxed = await retired(sender, 'relaxed@danebad.mcove');
+  assert.equal(relaxed.success, true);
+  assert.equal(lastAttempt(relaxed).tls, 'starttls');
   await submit(sender, ['c@insecure.mcove']);
   const insecure = await retired(sender, 'c@insecure.mcove');
   assert.equal(insecure.success, true);

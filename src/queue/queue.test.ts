@@ -269,3 +269,28 @@ test('three messages in a row failing for a recipient suppress it; attempts alon
     assert.equal(peer.commands.filter((c) => c.startsWith('RCPT')).length, 6); // 3 messages × 2 attempts; none for the fourth
   }, { static: stat });
 });
+
+test('LIMITS MAILMAX: a new connection after that many transactions, all in one attempt', async () => {
+  const peer = await scriptedPeer({ extensions: ['PIPELINING', '8BITMIME', 'DSN', 'LIMITS MAILMAX=2'] });
+  await withQueue(peer, {}, async (f) => {
+    const rule = await f.queue!.addHoldRule({ account: '', senderDomain: '', recipientDomain: '' });
+    for (let i = 0; i < 5; i++) await enqueue(f, { to: [`m${i}@remote.example`] });
+    await waitFor('held', async () => ((await f.queue!.list({ held: true })).length === 5 ? true : undefined));
+    await f.queue!.removeHoldRule(rule.id);
+    await f.queue!.release({});
+    for (let i = 0; i < 5; i++) assert.equal((await retired(f, `m${i}@remote.example`)).attempts.length, 1);
+    assert.equal(peer.connections, 3); // 2 + 2 + 1
+    assert.deepEqual([...new Set(peer.transactions.map((t) => t.connection))], [1, 2, 3]);
+  });
+});
+
+test('a recipient domain that is a CNAME: its target\'s MX is used (RFC 5321 §5.1)', async () => {
+  const peer = await scriptedPeer();
+  const resolver = resolverFor('remote.example').add('alias.example', 'CNAME', ['remote.example']);
+  await withQueue(peer, { resolver }, async (f) => {
+    await enqueue(f, { to: ['x@alias.example'] });
+    const r = await retired(f, 'x@alias.example');
+    assert.equal(r.success, true);
+    assert.equal(r.attempts[0]!.mx, 'mx.remote.example');
+  });
+});

@@ -151,7 +151,8 @@ async function deliverToHost(ctx: DeliveryContext, domain: string, host: MxHost,
   if (ips.kind === 'error') return `resolving ${host.host}: ${ips.message}`;
   const policyType = v.mode.startsWith('dane') ? 'tlsa' : v.mode.startsWith('mtasts') ? 'sts' : 'no-policy-found';
   let lastError: string | undefined;
-  for (const ip of ips.ips) {
+  const queue = [...ips.ips];
+  for (let ip = queue.shift(); ip !== undefined; ip = queue.shift()) {
     const left = messages.filter((m) => m.recipients.some((r) => !outcomes.has(r.id)));
     if (left.length === 0) break;
     const port = ctx.testing?.mxPort ?? 25;
@@ -171,14 +172,15 @@ async function deliverToHost(ctx: DeliveryContext, domain: string, host: MxHost,
       }
       ctx.ipFailures?.succeed(ip);
       const verified = tls.mode === 'dane' || tls.mode === 'mtasts';
-      lastError = await sendMessages(client, left, outcomes, { mx: host.host, ip, tls: tls.mode }, verified);
-      if (lastError === undefined) await client.quit();
+      const sent = await sendMessages(client, left, outcomes, { mx: host.host, ip, tls: tls.mode }, verified);
+      if (sent === undefined) await client.quit();
+      else if (sent === mailMaxReached) {
+        await client.quit();
+        queue.unshift(ip); // RFC 9422 §4.1: the server takes MAILMAX transactions per connection; a new one continues
+      } else lastError = sent;
     } catch (e) {
       lastError = `${host.host} (${ip}): ${(e as Error).message}`;
       ctx.ipFailures?.fail(ip);
-      if (e instanceof SmtpClientError && e.reply && e.reply.code >= 500 && e.reply.code !== 554) {
-        // A 5xx greeting or EHLO/HELO refusal: this host will not take mail from us; try the next.
-      }
       ctx.log.debug({ host: host.host, ip, err: (e as Error).message }, 'delivery connection failed');
     } finally {
       client?.close();
@@ -260,7 +262,7 @@ export async function sendMessages(client: SmtpClient, messages: readonly Outbou
       continue;
     }
     for (let i = 0; i < recipients.length; i += rcptMax === Infinity ? recipients.length : rcptMax) {
-      if (transactions >= mailMax) return `MAILMAX ${mailMax} reached`; // the next connection continues
+      if (transactions >= mailMax) return mailMaxReached; // the next connection continues
       const chunk = recipients.slice(i, i + (rcptMax === Infinity ? recipients.length : rcptMax));
       transactions++;
       try {
@@ -299,6 +301,8 @@ export async function sendMessages(client: SmtpClient, messages: readonly Outbou
   }
   return undefined;
 }
+
+const mailMaxReached = 'MAILMAX reached';
 
 function replyOutcome(r: Reply, step: string): RecipientOutcome {
   const reply = `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''} ${r.lines.join(' ')}`;
