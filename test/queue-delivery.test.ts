@@ -30,6 +30,7 @@ const receiverDomains = `domains:
   dane.mcove: {}
   danebad.mcove: {}
   insecure.mcove: {}
+  ststest.mcove: {}
 accounts:
   rcpt:
     domain: plain.mcove
@@ -40,6 +41,7 @@ accounts:
       '@dane.mcove': {}
       '@danebad.mcove': {}
       '@insecure.mcove': {}
+      '@ststest.mcove': {}
 `;
 
 before(async () => {
@@ -47,7 +49,7 @@ before(async () => {
   ca = makeTestCA();
   const mxSts = ca.issue(['mx.sts.mcove']); // the default certificate: presented to names without their own
   const mxDane = ca.issue(['mx.dane.mcove']);
-  const policyCert = ca.issue(['mta-sts.sts.mcove', 'mta-sts.stsbad.mcove']);
+  const policyCert = ca.issue(['mta-sts.sts.mcove', 'mta-sts.stsbad.mcove', 'mta-sts.ststest.mcove']);
   receiver = await smtpFixture({
     domains: receiverDomains,
     static: staticText.replace('tls: { selfSigned: true }', `tls: { keyCerts: [{ certFile: ${JSON.stringify(mxSts.certFile)}, keyFile: ${JSON.stringify(mxSts.keyFile)} }, { certFile: ${JSON.stringify(mxDane.certFile)}, keyFile: ${JSON.stringify(mxDane.keyFile)} }] }`).replace('hostname: mail.example.com', 'hostname: mx.plain.mcove'),
@@ -55,8 +57,9 @@ before(async () => {
   const mxPort = receiver.port('smtp');
   stsServer = createHttps({ cert: policyCert.certPEM, key: policyCert.keyPEM }, (req, res) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    const mx = host === 'mta-sts.sts.mcove' ? 'mx.sts.mcove' : 'mx.stsbad.mcove';
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`version: STSv1\r\nmode: enforce\r\nmx: ${mx}\r\nmax_age: 86400\r\n`);
+    const domain = host.replace(/^mta-sts\./, '');
+    const mode = domain === 'ststest.mcove' ? 'testing' : 'enforce';
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`version: STSv1\r\nmode: ${mode}\r\nmx: mx.${domain}\r\nmax_age: 86400\r\n`);
   });
   stsServer.listen(0, '127.0.0.1');
   await once(stsServer, 'listening');
@@ -68,6 +71,7 @@ before(async () => {
     { name: 'insecure.mcove', records: [...mx(''), `_${mxPort}._tcp.mx IN TLSA 3 1 1 ${randomBytes(32).toString('hex')}`] }, // unsigned: ignored
     { name: 'sts.mcove', records: [...mx(''), 'mta-sts IN A 127.0.0.1', '_mta-sts IN TXT "v=STSv1; id=20261129"'] },
     { name: 'stsbad.mcove', records: [...mx(''), 'mta-sts IN A 127.0.0.1', '_mta-sts IN TXT "v=STSv1; id=20261129"'] },
+    { name: 'ststest.mcove', records: [...mx(''), 'mta-sts IN A 127.0.0.1', '_mta-sts IN TXT "v=STSv1; id=20261129"'] },
     { name: 'nullmx.mcove', records: ['@ IN MX 0 .'] },
   ]);
   sender = await smtpFixture({
@@ -138,6 +142,14 @@ test('MTA-STS enforce: a certificate valid for the MX host delivers; a mismatchi
   assert.ok(tls.some((t) => t.policyDomain === 'sts.mcove' && t.policy === 'sts' && t.result === 'success'));
   assert.ok(tls.some((t) => t.policyDomain === 'stsbad.mcove' && t.mxHost === 'mx.stsbad.mcove' && t.result === 'certificate-host-mismatch'));
   assert.equal(await sender.queue!.drop({ to: 'b@stsbad.mcove' }), 1);
+  // Mode testing (RFC 8461 §5): the same mismatch is reported, and the message goes over unverified TLS.
+  await submit(sender, ['c@ststest.mcove']);
+  const testing = await retired(sender, 'c@ststest.mcove');
+  assert.equal(testing.success, true);
+  assert.equal(lastAttempt(testing).tls, 'starttls');
+  const tls2 = await sender.store.queue.tlsResults('2000-01-01');
+  assert.ok(tls2.some((t) => t.policyDomain === 'ststest.mcove' && t.policy === 'sts' && t.result === 'certificate-host-mismatch'));
+  assert.deepEqual((await sender.store.queue.listMtaStsPolicies()).map((p) => p.domain), ['sts.mcove', 'stsbad.mcove', 'ststest.mcove']); // cached for the next delivery
 });
 
 test('DANE: a matching TLSA record delivers; a mismatching one defers; TLSA in an unsigned zone is ignored', { skip }, async () => {

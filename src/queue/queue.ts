@@ -12,11 +12,12 @@ import { isAbsolute, join } from 'node:path';
 import type { DomainsConfig, Route, StaticConfig, Transport } from '../config/index.ts';
 import type { Resolver } from '../dns/index.ts';
 import { logger, type Logger } from '../log/index.ts';
+import { counter, gauge } from '../metrics/index.ts';
 import type { Account, DeliveryAttempt, HoldRule, QueuedMessage, QueuedRecipient, RetiredRecipient, Store, Suppression, TlsResult } from '../store/index.ts';
 import { deliverDirect, deliverSmarthost, type OutboundMessage, type RecipientOutcome } from '../smtpclient/deliver.ts';
 import { IpFailures } from '../smtpclient/mx.ts';
 import { socksConnect } from '../smtpclient/socks.ts';
-import { StsFetchBackoff, type CachedPolicy, type MtaStsPolicyStorage } from '../smtpclient/mtasts.ts';
+import { refreshDue, resolvePolicy, StsFetchBackoff, type CachedPolicy, type MtaStsPolicyStorage } from '../smtpclient/mtasts.ts';
 import { sendDsn, wantsDsn, type DsnEntry, type DsnSink } from './dsn.ts';
 import { holdRuleMatches, matchesQueued, matchesRetired, type QueueFilter, type RetiredFilter } from './filter.ts';
 import { baseAddress, suppressAfterFailures, suppressingFailure } from './suppression.ts';
@@ -62,6 +63,11 @@ export interface QueueEntry {
 
 const firstRetryMs = 7.5 * minute; // then doubling (issue 5)
 
+const attemptsMetric = counter('mailcove_queue_attempts_total', 'Delivery attempts by transport and result (delivered, deferred, failed).', ['transport', 'result'], [{ transport: 'direct', result: 'delivered' }, { transport: 'direct', result: 'deferred' }, { transport: 'direct', result: 'failed' }]);
+const dsnMetric = counter('mailcove_queue_dsn_total', 'DSNs sent by kind (RFC 3464 action).', ['kind'], [{ kind: 'failed' }, { kind: 'delayed' }]);
+const tlsMetric = counter('mailcove_queue_tls_results_total', 'Outbound TLS outcomes by policy type and result (RFC 8460 result types).', ['policy', 'result']);
+const runningMetric = gauge('mailcove_queue_deliveries_running', 'Deliveries (connections to a destination) running now.');
+
 export class Queue {
   readonly #o: QueueOptions;
   readonly #log: Logger;
@@ -104,20 +110,39 @@ export class Queue {
     this.#timer = setTimeout(() => void this.#scan(), 0);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling and waits for running deliveries, at most `graceMs`: a delivery still
+   * running then is abandoned unrecorded and tried again after the restart (its recipients
+   * stay queued; the receiver may get the message twice, never zero times).
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.#stopped = true;
     this.#unwatch();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#purgeTimer) clearInterval(this.#purgeTimer);
-    await Promise.allSettled([...this.#running]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
   }
 
+  /** Hourly housekeeping: the retired history past its keep time, and MTA-STS policies due for a refresh. */
   async #purge(): Promise<void> {
     try {
       const n = await this.#o.store.queue.purgeRetired(Date.now());
       if (n > 0) this.#log.info({ removed: n }, 'retired history purged');
     } catch (e) {
       this.#log.error({ err: e }, 'purging retired history');
+    }
+    if (this.#o.localserve) return;
+    try {
+      const storage = this.#policyStorage();
+      for (const { domain, data } of await this.#o.store.queue.listMtaStsPolicies()) {
+        if (this.#stopped) return;
+        // RFC 8461 §5.1 / §10.2: refresh policies before they expire, so a domain is not left without its policy.
+        if (refreshDue(data as CachedPolicy, Date.now())) await resolvePolicy(domain, { resolver: this.#o.resolver, storage, refresh: true, backoff: this.#stsBackoff, ...(this.#o.testing?.mtaStsPort ? { port: this.#o.testing.mtaStsPort } : {}), ...(this.#o.testing?.ca ? { ca: this.#o.testing.ca } : {}) });
+      }
+    } catch (e) {
+      this.#log.error({ err: e }, 'refreshing MTA-STS policies');
     }
   }
 
@@ -195,10 +220,12 @@ export class Queue {
           this.#busy.delete(key);
           for (const it of g.items) for (const r of it.rs) this.#inflight.delete(r.id);
           this.#running.delete(p);
+          runningMetric.set({}, this.#running.size);
           this.kick();
         });
       this.#running.add(p);
     }
+    runningMetric.set({}, this.#running.size);
   }
 
   /** The transport for a recipient: the first matching route (RFC-less policy), else direct. */
@@ -264,6 +291,7 @@ export class Queue {
       outcomes = await deliverSmarthost(ctx, { host: t.smarthost.host, ...(t.smarthost.port ? { port: t.smarthost.port } : {}), tls: t.smarthost.tls, ...(t.smarthost.username ? { username: t.smarthost.username } : {}), ...(password !== undefined ? { password } : {}), verifyTLS: t.smarthost.verifyTLS }, messages);
     }
     await this.#o.store.queue.recordTlsResults(tlsResults);
+    for (const t of tlsResults) tlsMetric.inc({ policy: t.policy, result: t.result });
     for (const it of items) {
       // Recipients with the same outcome are recorded together (one transaction).
       const byOutcome = new Map<RecipientOutcome, QueuedRecipient[]>();
@@ -317,6 +345,7 @@ export class Queue {
       await this.#sendDsn(m, dsn);
       await q.recordAttempt(rs.map((r) => r.id), attempt, { kind: 'retry', nextAttempt: new Date(Date.now() + delay), ...(delayed ? { delayedDsnSent: true } : {}) });
     }
+    attemptsMetric.inc({ transport: a.transport, result: o.ok ? 'delivered' : final ? 'failed' : 'deferred' }, rs.length);
     this.#log.info({ message: m.id, rcpts: rs.map((r) => r.address), ok: o.ok, permanent: o.permanent, final, code: o.code, error: o.ok ? undefined : o.message }, o.ok ? 'delivered' : final ? 'delivery failed' : 'delivery deferred');
   }
 
@@ -329,6 +358,7 @@ export class Queue {
     try {
       const where = await sendDsn(this.#dsnSink(), m, dsn);
       this.#log.info({ message: m.id, kind: dsn[0]!.kind, to: m.mailFrom, where }, 'DSN sent');
+      if (where !== 'none') dsnMetric.inc({ kind: dsn[0]!.kind });
     } catch (e) {
       this.#log.error({ err: e, message: m.id }, 'sending DSN failed');
     }

@@ -166,9 +166,14 @@ async function deliverToHost(ctx: DeliveryContext, domain: string, host: MxHost,
         ctx.ipFailures?.fail(ip);
         client.close();
         client = undefined;
-        if (!tls.retryPlain) continue;
-        client = await connectHost(ctx, ip, port); // opportunistic TLS failed: once more without it (RFC 7435 §1.3)
+        if (!tls.retry) continue;
+        client = await connectHost(ctx, ip, port);
         await client.hello(ctx.hostname);
+        if (tls.retry === 'unverified' && client.has('STARTTLS')) {
+          // MTA-STS testing (RFC 8461 §5): the failure is reported, the message still goes over TLS, unverified.
+          await client.starttls(ctx.hostname, { servername: host.host, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+          tls.mode = 'starttls';
+        } // else opportunistic TLS failed: once more without it (RFC 7435 §1.3)
       }
       ctx.ipFailures?.succeed(ip);
       const verified = tls.mode === 'dane' || tls.mode === 'mtasts';
@@ -204,7 +209,7 @@ function tlsFailureType(e: Error & { code?: string }): string {
 }
 
 /** STARTTLS per the verification mode; `mode` is what was achieved. */
-async function startTls(ctx: DeliveryContext, client: SmtpClient, host: string, v: Verification, domain: string, policy: TlsOutcome['policy']): Promise<{ mode: string; error?: string; retryPlain?: boolean }> {
+async function startTls(ctx: DeliveryContext, client: SmtpClient, host: string, v: Verification, domain: string, policy: TlsOutcome['policy']): Promise<{ mode: string; error?: string; retry?: 'plain' | 'unverified' }> {
   const report = (result: string, detail?: string) => ctx.tlsOutcome({ policyDomain: domain, mxHost: host, policy, result, ...(detail ? { detail } : {}) });
   const required = v.mode !== 'opportunistic' && v.mode !== 'mtasts-testing';
   if (!client.has('STARTTLS')) {
@@ -226,8 +231,8 @@ async function startTls(ctx: DeliveryContext, client: SmtpClient, host: string, 
   } catch (e) {
     const type = pkix ? tlsFailureType(e as Error) : 'validation-failure';
     report(type, (e as Error).message);
-    if (v.mode === 'mtasts-testing') return { mode: 'none', error: `TLS with ${host}: ${(e as Error).message}`, retryPlain: true };
-    if (v.mode === 'opportunistic') return { mode: 'none', error: `TLS with ${host}: ${(e as Error).message}`, retryPlain: true };
+    if (v.mode === 'mtasts-testing') return { mode: 'none', error: `TLS with ${host}: ${(e as Error).message}`, retry: pkix ? 'unverified' : 'plain' };
+    if (v.mode === 'opportunistic') return { mode: 'none', error: `TLS with ${host}: ${(e as Error).message}`, retry: 'plain' };
     return { mode: 'none', error: `TLS with ${host} (${v.mode}): ${(e as Error).message}` };
   }
   if (v.mode === 'dane' && v.tlsa) {

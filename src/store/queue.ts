@@ -258,6 +258,10 @@ export class SqliteQueue implements QueueStore {
     await this.#commit.write(() => this.#db.prepare('INSERT OR REPLACE INTO mtasts (domain, data) VALUES (?, ?)').run(domain, JSON.stringify(data)));
   }
 
+  async listMtaStsPolicies(): Promise<Array<{ domain: string; data: unknown }>> {
+    return (this.#db.prepare('SELECT domain, data FROM mtasts ORDER BY domain').all() as Array<{ domain: string; data: string }>).map((r) => ({ domain: r.domain, data: JSON.parse(r.data) as unknown }));
+  }
+
   async recordTlsResults(results: readonly TlsResult[], now = new Date()): Promise<void> {
     if (results.length === 0) return;
     const day = now.toISOString().slice(0, 10); // RFC 8460 §4: reports cover UTC days

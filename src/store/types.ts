@@ -311,6 +311,7 @@ export interface QueueStore {
   getSuppression(account: string, base: string): Promise<Suppression | undefined>;
   getMtaStsPolicy(domain: string): Promise<unknown>;
   putMtaStsPolicy(domain: string, data: unknown): Promise<void>;
+  listMtaStsPolicies(): Promise<Array<{ domain: string; data: unknown }>>;
   recordTlsResults(results: readonly TlsResult[], now?: Date): Promise<void>;
   tlsResults(sinceDay: string): Promise<TlsResultCount[]>;
 }
