@@ -102,16 +102,34 @@ test('localserve creates its account, serves SMTP, IMAP and metrics and shuts do
   assert.match(imaps.greeting, /^\* OK /);
   imaps.close();
 
+  // The queue: a submission is delivered back into the account; queuetempfail@ stays queued; `mailcove queue` sees both through the control socket.
+  const q = await SmtpTestClient.connect(base + localservePorts.submission);
+  await q.expect(220);
+  await q.command('EHLO app.example', 250);
+  await q.command(`AUTH PLAIN ${Buffer.from('\0mailcove@localhost\0mailcovemailcove').toString('base64')}`, 235);
+  await q.transaction('app@example.net', ['customer@example.com', 'queuetempfail@example.com'], 'From: <app@example.net>\r\nSubject: queued\r\n\r\nhello');
+  await q.command('QUIT', 221);
+  let retired = '';
+  for (let i = 0; i < 100 && !/customer@example\.com/.test(retired); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    retired = mailcove(['queue', 'retired', '--dir', dir]).stdout;
+  }
+  assert.match(retired, /delivered.*customer@example\.com/);
+  const list = mailcove(['queue', 'list', '--dir', dir]);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /queuetempfail@example\.com.*simulated temporary failure/);
+  assert.equal(mailcove(['queue', 'drop', '--dir', dir, '--to', 'queuetempfail']).stdout.trim(), '1 entry dropped, without DSN');
+
   assert.equal(await ls.stop(), 0, ls.err());
   assert.match(ls.out(), /stopped/);
 
   // The account and its credentials are on disk; the data verifies.
-  const list = mailcove(['config', 'account', 'list', '--dir', dir]);
-  assert.equal(list.status, 0, list.stderr);
-  assert.match(list.stdout, /^mailcove\tmailcove@localhost$/m);
+  const accounts = mailcove(['config', 'account', 'list', '--dir', dir]);
+  assert.equal(accounts.status, 0, accounts.stderr);
+  assert.match(accounts.stdout, /^mailcove\tmailcove@localhost$/m);
   const v = mailcove(['verifydata', join(dir, 'data')]);
   assert.equal(v.status, 0, v.stderr);
-  assert.match(v.stdout, /1 accounts, 1 messages/);
+  assert.match(v.stdout, /1 accounts, 2 messages/);
 });
 
 test('config account add/list/rm and setaccountpassword work on a config directory', async (t) => {

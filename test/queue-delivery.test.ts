@@ -14,6 +14,7 @@ import { missingDnsPeers, startDnsServers, type DnsServers } from './dnsservers.
 import { makeTestCA, type TestCA } from './testca.ts';
 import { smtpFixture, staticText, type SmtpFixture } from '../src/smtpserver/testfixture.ts';
 import type { RetiredRecipient } from '../src/store/index.ts';
+import { waitFor } from './waitfor.ts';
 
 const skip = missingDnsPeers.length > 0 && process.env['CI'] !== 'true' ? `DNS test peers missing (${missingDnsPeers.join(', ')})` : false;
 
@@ -100,15 +101,6 @@ async function submit(f: SmtpFixture, to: string[], o: { params?: string; header
   c.close();
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const retired = (f: SmtpFixture, address: string) => waitFor(`retired ${address}`, async () => (await f.store.queue.listRetired()).find((r) => r.address === address));
 const queued = async (f: SmtpFixture, address: string) => (await f.store.queue.list()).flatMap((m) => m.recipients).find((r) => r.address === address);

@@ -7,9 +7,10 @@ export interface OptionSpec {
   description: string;
   valueName?: string; // shown in help, e.g. DIR
   default?: string;
+  multiple?: boolean; // may be given more than once; the value is then a string[]
 }
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandContext {
   args: string[];
@@ -41,7 +42,7 @@ export class CommandError extends Error {
 }
 
 export function synopsis(c: Command): string {
-  const opts = Object.entries(c.options).map(([k, o]) => (o.type === 'boolean' ? `[--${k}]` : `[--${k} ${o.valueName ?? 'VALUE'}]`));
+  const opts = Object.entries(c.options).map(([k, o]) => (o.type === 'boolean' ? `[--${k}]` : `[--${k} ${o.valueName ?? 'VALUE'}]${o.multiple ? '...' : ''}`));
   return ['mailcove', c.name, ...opts, c.args].filter((s) => s !== '').join(' ');
 }
 
@@ -51,9 +52,10 @@ export function commandHelp(c: Command): string {
   const opts = Object.entries(c.options);
   if (opts.length) {
     lines.push('', 'options:');
+    const head = (k: string, o: OptionSpec) => (o.type === 'boolean' ? `--${k}` : `--${k} ${o.valueName ?? 'VALUE'}`);
+    const width = Math.max(24, ...opts.map(([k, o]) => head(k, o).length));
     for (const [k, o] of opts) {
-      const head = o.type === 'boolean' ? `--${k}` : `--${k} ${o.valueName ?? 'VALUE'}`;
-      lines.push(`  ${head.padEnd(24)} ${o.description}${o.default !== undefined ? ` (default: ${o.default})` : ''}`);
+      lines.push(`  ${head(k, o).padEnd(width)} ${o.description}${o.multiple ? ' (repeatable)' : ''}${o.default !== undefined ? ` (default: ${o.default})` : ''}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -64,8 +66,8 @@ export function parseCommandArgs(c: Command, argv: string[]): { args: string[]; 
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, o.default !== undefined ? { type: o.type, default: o.default } : { type: o.type }])),
+      args: negativeValues(c, argv),
+      options: Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, { type: o.type, ...(o.default !== undefined ? { default: o.default } : {}), ...(o.multiple ? { multiple: true } : {}) }])),
       allowPositionals: true,
       strict: true,
     });
@@ -76,6 +78,21 @@ export function parseCommandArgs(c: Command, argv: string[]): { args: string[]; 
   if (args.length < c.minArgs) throw new UsageError(`missing arguments: ${c.args}`);
   if (args.length > c.maxArgs) throw new UsageError(`too many arguments (expected: ${c.args || 'none'})`);
   return { args, options: parsed.values as OptionValues };
+}
+
+/** `--in -1h` as `--in=-1h`: parseArgs takes a value starting with '-' for an option only in the second form. */
+function negativeValues(c: Command, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (w.startsWith('--') && c.options[w.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${w}=${next}`);
+      i++;
+    } else out.push(w);
+  }
+  return out;
 }
 
 /** Reads a string option that has a default or is required. */

@@ -10,7 +10,7 @@ import { resolverFromConfig } from '../dns/index.ts';
 import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
 import { AccountCache, startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
-import { Queue } from '../queue/index.ts';
+import { Queue, controlSocketPath, startControl, type RunningControl } from '../queue/index.ts';
 import { startImap, type RunningImap } from '../imapserver/index.ts';
 import { authFailureLimiter } from '../sasl/index.ts';
 import { version } from './version.ts';
@@ -68,6 +68,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
   let smtp: RunningSmtp | undefined;
   let imap: RunningImap | undefined;
   let queue: Queue | undefined;
+  let control: RunningControl | undefined;
   const accounts = new AccountCache(store);
   try {
     if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
@@ -77,6 +78,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
     imap = await startImap({ config, store, domains, localserve: true, authFailures });
     // The queue runs, but delivers back into the account (or fails as a queue* localpart asks), DSNs included (issue 5).
     queue = Queue.start({ store, static: config.static, configDir: dirname(config.paths.static), domains: () => domains.current(), resolver, accounts, localserve: { account: localserveAccount.name } });
+    control = await startControl({ path: controlSocketPath(config.paths.dataDir), queue }); // `mailcove queue ... --dir` talks to it
     const at = (service: string) => [...(smtp?.addresses ?? []), ...(imap?.addresses ?? [])].find((a) => a.service === service)?.port;
     const p = (n: number) => o.basePort + n;
     o.out.write(
@@ -104,6 +106,7 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
     await until;
   } finally {
     await Promise.all([smtp?.close(), imap?.close()]);
+    await control?.close();
     await queue?.stop();
     await accounts.close();
     domains.close();

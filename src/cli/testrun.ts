@@ -7,12 +7,17 @@ export interface RunResult { code: number; stdout: string; stderr: string }
 
 /** Runs argv, inserting `--config CONFIG` after the first `words` words (the command name). */
 export async function runMailcove(config: string, words: number, argv: string[]): Promise<RunResult> {
+  return runArgv([...argv.slice(0, words), '--config', config, ...argv.slice(words)]);
+}
+
+/** Runs argv as given (e.g. with `--dir DIR`). */
+export async function runArgv(argv: string[]): Promise<RunResult> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main([...argv.slice(0, words), '--config', config, ...argv.slice(words)], { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: process.stdin });
+  const code = await main(argv, { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: process.stdin });
   return { code, stdout, stderr };
 }

@@ -1,5 +1,6 @@
 // Filters for queue operations (list, hold, release, schedule, fail, drop) and for the
 // retired history: every given criterion must match.
+import { domainToASCII } from 'node:url';
 import type { QueuedMessage, QueuedRecipient, RetiredRecipient } from '../store/index.ts';
 
 export interface QueueFilter {
@@ -54,6 +55,6 @@ export function matchesRetired(f: RetiredFilter, r: RetiredRecipient): boolean {
 
 /** A hold rule matches when each non-empty field equals the message's (domains compared lowercased). */
 export function holdRuleMatches(rule: { account: string; senderDomain: string; recipientDomain: string }, m: QueuedMessage, r: QueuedRecipient): boolean {
-  const senderDomain = m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1).toLowerCase();
+  const senderDomain = (domainToASCII(m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1)) || m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1)).toLowerCase(); // rules keep A-labels, as recipient domains are
   return (rule.account === '' || rule.account === m.account) && (rule.senderDomain === '' || rule.senderDomain.toLowerCase() === senderDomain) && (rule.recipientDomain === '' || rule.recipientDomain.toLowerCase() === r.domain.toLowerCase());
 }

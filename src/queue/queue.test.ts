@@ -15,6 +15,7 @@ import { smtpFixture, staticText, testPassword, type SmtpFixture } from '../smtp
 import { lookupHostIPs, IpFailures } from '../smtpclient/mx.ts';
 import type { QueueOptions } from './queue.ts';
 import { scriptedPeer, type ScriptedPeer } from './testpeer.ts';
+import { waitFor } from '../../test/waitfor.ts';
 
 /** Every domain's MX is mx.<domain> at 127.0.0.1 (the port is the test-only override). */
 function resolverFor(...domains: string[]): MemoryResolver {
@@ -36,15 +37,6 @@ async function enqueue(f: SmtpFixture, o: { mailFrom?: string; to: Array<string 
   return m.id;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const retired = (f: SmtpFixture, address: string) => waitFor(`retired ${address}`, async () => (await f.store.queue.listRetired()).find((r) => r.address === address));
 const inbox = (f: SmtpFixture, account = 'mjl') => f.messages(account);
