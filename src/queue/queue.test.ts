@@ -286,3 +286,14 @@ test('a recipient domain that is a CNAME: its target\'s MX is used (RFC 5321 §5
     assert.equal(r.attempts[0]!.mx, 'mx.remote.example');
   });
 });
+
+test('an address literal recipient is delivered to that IP, without an MX lookup (RFC 5321 §4.1.3)', async () => {
+  const peer = await scriptedPeer();
+  await withQueue(peer, { resolver: new MemoryResolver() }, async (f) => {
+    await enqueue(f, { to: ['x@[127.0.0.1]'] });
+    const r = await retired(f, 'x@[127.0.0.1]');
+    assert.equal(r.success, true, r.lastError);
+    assert.equal(r.attempts[0]!.ip, '127.0.0.1');
+    assert.equal(peer.transactions[0]!.rcpts[0], 'RCPT TO:<x@[127.0.0.1]>');
+  });
+});

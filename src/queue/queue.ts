@@ -292,7 +292,8 @@ export class Queue {
     }
     await this.#o.store.queue.recordTlsResults(tlsResults);
     for (const t of tlsResults) tlsMetric.inc({ policy: t.policy, result: t.result });
-    for (const it of items) {
+    // Messages are recorded concurrently so that their transactions share group commits (one fsync for many).
+    await Promise.all(items.map(async (it) => {
       // Recipients with the same outcome are recorded together (one transaction).
       const byOutcome = new Map<RecipientOutcome, QueuedRecipient[]>();
       for (const r of it.rs) {
@@ -306,7 +307,7 @@ export class Queue {
         };
         await this.#finish(it.m, rs, a, o);
       }
-    }
+    }));
   }
 
   /** Records an attempt and what follows from it: retirement, retry, DSNs, suppression. */

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Resolver } from '../dns/index.ts';
 import type { Logger } from '../log/index.ts';
 import { SmtpClient, SmtpClientError, type Reply } from './client.ts';
-import { lookupHostIPs, lookupMx, type IpFailures, type MxHost } from './mx.ts';
+import { lookupHostIPs, lookupMx, type IpFailures, type MxHost, type MxLookup } from './mx.ts';
 import { lookupTlsa, peerChain, verifyDane, type TlsaLookup } from './dane.ts';
 import { policyMatchesHost, resolvePolicy, type MtaStsPolicy, type MtaStsPolicyStorage, type StsFetchBackoff } from './mtasts.ts';
 
@@ -83,7 +83,8 @@ const permfail = (message: string, code = 550, enhanced = '5.0.0'): RecipientOut
 /** Delivers to the domain's MX hosts. Every recipient of every message gets an outcome. */
 export async function deliverDirect(ctx: DeliveryContext, domain: string, messages: readonly OutboundMessage[]): Promise<Outcomes> {
   const outcomes: Outcomes = new Map();
-  const mx = await lookupMx(ctx.resolver, domain);
+  const literal = /^\[(?:IPv6:)?([^\]]+)\]$/i.exec(domain)?.[1]; // RFC 5321 §4.1.3 address literal: no MX lookup
+  const mx: MxLookup = literal ? { kind: 'hosts', hosts: [{ host: literal, preference: 0 }], authentic: false, domain } : await lookupMx(ctx.resolver, domain);
   if (mx.kind === 'nullmx') {
     failAll(messages, outcomes, permfail(`${domain} does not accept mail (null MX)`, 556, '5.1.10')); // RFC 7505 §4.2
     return outcomes;
@@ -96,8 +97,8 @@ export async function deliverDirect(ctx: DeliveryContext, domain: string, messag
     failAll(messages, outcomes, tempfail(`looking up MX of ${domain}: ${mx.message}`, 451, '4.4.3')); // RFC 3463 4.4.3
     return outcomes;
   }
-  const sts = await resolvePolicy(domain, { resolver: ctx.resolver, storage: ctx.mtaSts, ...(ctx.stsBackoff ? { backoff: ctx.stsBackoff } : {}), ...(ctx.testing?.mtaStsPort ? { port: ctx.testing.mtaStsPort } : {}), ...(ctx.testing?.ca ? { ca: ctx.testing.ca } : {}) });
-  if (sts.failure) ctx.tlsOutcome({ policyDomain: domain, mxHost: '', policy: 'sts', result: sts.failure, detail: 'policy fetch' });
+  const sts = literal ? { policy: undefined } : await resolvePolicy(domain, { resolver: ctx.resolver, storage: ctx.mtaSts, ...(ctx.stsBackoff ? { backoff: ctx.stsBackoff } : {}), ...(ctx.testing?.mtaStsPort ? { port: ctx.testing.mtaStsPort } : {}), ...(ctx.testing?.ca ? { ca: ctx.testing.ca } : {}) });
+  if ('failure' in sts && sts.failure) ctx.tlsOutcome({ policyDomain: domain, mxHost: '', policy: 'sts', result: sts.failure, detail: 'policy fetch' });
   const policy = sts.policy && sts.policy.mode !== 'none' ? sts.policy : undefined;
 
   // RFC 8689 §5: 'TLS-Required: No' messages ignore policy failures; they go separately over opportunistic TLS when the policy refuses a host.
