@@ -297,3 +297,21 @@ test('an address literal recipient is delivered to that IP, without an MX lookup
     assert.equal(peer.transactions[0]!.rcpts[0], 'RCPT TO:<x@[127.0.0.1]>');
   });
 });
+
+test('a smarthost over submissions (implicit TLS) with AUTH, chosen by sender domain', async () => {
+  const smarthost = await smtpFixture();
+  try {
+    await writeFile(join(smarthost.dir, 'relay-password'), `${testPassword}\n`);
+    const stat = `${staticText}transports:\n  relay:\n    smarthost: { host: 127.0.0.1, port: ${smarthost.port('submissions')}, tls: implicit, username: mjl@example.com, passwordFile: ${join(smarthost.dir, 'relay-password')}, verifyTLS: false }\nroutes:\n  - { fromDomain: [example.com], transport: relay }\n`;
+    await withQueue(1, {}, async (f) => {
+      await enqueue(f, { to: ['other@example.com'] });
+      const r = await retired(f, 'other@example.com');
+      assert.equal(r.success, true, r.lastError);
+      assert.equal(r.attempts[0]!.transport, 'relay');
+      assert.equal(r.attempts[0]!.tls, 'implicit');
+      assert.ok((await smarthost.messages('other')).some((m) => m.includes('Subject: queued') && /with ESMTPSA/.test(m)));
+    }, { static: stat });
+  } finally {
+    await smarthost.done();
+  }
+});
