@@ -10,7 +10,7 @@ import { mkdtemp, mkdir, rm, writeFile, chmod, chown } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeBasePort } from '../test/ports.ts';
+import { freeBasePort, waitPort } from '../test/ports.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = 20;
@@ -101,17 +101,6 @@ function report(name: string, r: Result): number {
   return rate;
 }
 
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} did not open`);
-}
 
 async function mailcove(dir: string): Promise<number> {
   const base = await freeBasePort([25, 81, 465, 587]);

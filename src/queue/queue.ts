@@ -179,53 +179,70 @@ export class Queue {
     this.#timer = setTimeout(() => void this.#scan(), Math.max(delay, 10));
   }
 
+  /**
+   * Starts deliveries for due destinations while slots are free. Destinations come from the
+   * store longest-waiting first, busy ones left out; each one's due recipients are read,
+   * grouped by transport, and only groups that start get their hold-rule and suppression
+   * checks (a scan costs what it starts, not what is queued).
+   */
   async #startDue(): Promise<void> {
     const s = this.#settings;
     if (this.#running.size >= s.concurrency) return;
-    const due = await this.#o.store.queue.due(Date.now(), 2000);
-    const rules = await this.#o.store.queue.listHoldRules();
-    const groups = new Map<string, { transport: string; domain: string; items: Array<{ m: QueuedMessage; rs: QueuedRecipient[] }> }>();
-    for (const m of due) {
-      const rs: QueuedRecipient[] = [];
-      for (const r of m.recipients) {
-        if (this.#inflight.has(r.id)) continue;
-        if (!r.holdChecked && r.attempts === 0 && rules.some((rule) => holdRuleMatches(rule, m, r))) {
-          await this.#o.store.queue.setHeld([r.id], true);
-          this.#log.info({ id: r.id, to: r.address }, 'held by a hold rule');
-          continue;
-        }
-        rs.push(r);
-      }
-      if (rs.length === 0) continue;
-      const suppressed = await this.#suppressed(m, rs);
-      const live = rs.filter((r) => !suppressed.has(r.id));
-      for (const r of live) {
-        const transport = this.#o.localserve ? 'localserve' : this.#route(m, r);
-        const key = `${transport}\0${transport === 'direct' || transport === 'localserve' || 'socks' in (this.#o.static.transports[transport] ?? {}) ? r.domain : ''}`;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { transport, domain: r.domain, items: [] }));
-        const last = g.items.at(-1);
-        if (last?.m.id === m.id) last.rs.push(r);
-        else g.items.push({ m, rs: [r] });
-      }
-    }
-    for (const [key, g] of groups) {
+    const now = Date.now();
+    const busyDomains = [...this.#busy].map((k) => k.slice(k.indexOf('\0') + 1)).filter((d) => d !== '');
+    const domains = await this.#o.store.queue.dueDomains(now, (s.concurrency - this.#running.size) * 2 + 10, busyDomains);
+    let rules: HoldRule[] | undefined;
+    for (const domain of domains) {
       if (this.#running.size >= s.concurrency) break;
-      if (this.#busy.has(key)) continue; // one connection per destination at a time; the rest waits for it
-      this.#busy.add(key);
-      for (const it of g.items) for (const r of it.rs) this.#inflight.add(r.id);
-      const p = this.#deliver(g.transport, g.domain, g.items)
-        .catch((e: unknown) => this.#log.error({ err: e, domain: g.domain }, 'delivery failed unexpectedly'))
-        .finally(() => {
-          this.#busy.delete(key);
-          for (const it of g.items) for (const r of it.rs) this.#inflight.delete(r.id);
-          this.#running.delete(p);
-          runningMetric.set({}, this.#running.size);
-          this.kick();
-        });
-      this.#running.add(p);
+      const groups = new Map<string, { transport: string; items: Array<{ m: QueuedMessage; rs: QueuedRecipient[] }> }>();
+      for (const m of await this.#o.store.queue.due(now, 2000, domain)) {
+        for (const r of m.recipients) {
+          if (this.#inflight.has(r.id)) continue;
+          const transport = this.#o.localserve ? 'localserve' : this.#route(m, r);
+          const key = `${transport}\0${transport === 'direct' || transport === 'localserve' || 'socks' in (this.#o.static.transports[transport] ?? {}) ? r.domain : ''}`;
+          let g = groups.get(key);
+          if (!g) groups.set(key, (g = { transport, items: [] }));
+          const last = g.items.at(-1);
+          if (last?.m.id === m.id) last.rs.push(r);
+          else g.items.push({ m, rs: [r] });
+        }
+      }
+      for (const [key, g] of groups) {
+        if (this.#running.size >= s.concurrency) break;
+        if (this.#busy.has(key)) continue; // one connection per destination at a time; the rest waits for it
+        const items: Array<{ m: QueuedMessage; rs: QueuedRecipient[] }> = [];
+        for (const it of g.items) {
+          const unchecked = it.rs.filter((r) => !r.holdChecked && r.attempts === 0);
+          if (unchecked.length > 0) rules ??= await this.#o.store.queue.listHoldRules();
+          const held = unchecked.filter((r) => rules!.some((rule) => holdRuleMatches(rule, it.m, r)));
+          if (held.length > 0) {
+            await this.#o.store.queue.setHeld(held.map((r) => r.id), true);
+            this.#log.info({ ids: held.map((r) => r.id) }, 'held by a hold rule');
+          }
+          const rs = it.rs.filter((r) => !held.includes(r));
+          const suppressed = rs.length > 0 ? await this.#suppressed(it.m, rs) : new Set<number>();
+          const live = rs.filter((r) => !suppressed.has(r.id));
+          if (live.length > 0) items.push({ m: it.m, rs: live });
+        }
+        if (items.length > 0) this.#launch(key, g.transport, domain, items);
+      }
     }
     runningMetric.set({}, this.#running.size);
+  }
+
+  #launch(key: string, transport: string, domain: string, items: Array<{ m: QueuedMessage; rs: QueuedRecipient[] }>): void {
+    this.#busy.add(key);
+    for (const it of items) for (const r of it.rs) this.#inflight.add(r.id);
+    const p = this.#deliver(transport, domain, items)
+      .catch((e: unknown) => this.#log.error({ err: e, domain }, 'delivery failed unexpectedly'))
+      .finally(() => {
+        this.#busy.delete(key);
+        for (const it of items) for (const r of it.rs) this.#inflight.delete(r.id);
+        this.#running.delete(p);
+        runningMetric.set({}, this.#running.size);
+        this.kick();
+      });
+    this.#running.add(p);
   }
 
   /** The transport for a recipient: the first matching route (RFC-less policy), else direct. */
@@ -279,11 +296,20 @@ export class Queue {
       resolver: this.#o.resolver, hostname: this.#o.static.hostname, log: this.#log, attempt, ipFailures: this.#ipFailures, stsBackoff: this.#stsBackoff,
       mtaSts: this.#policyStorage(), tlsOutcome: (t: TlsResult) => void tlsResults.push(t), ...(this.#o.testing ? { testing: this.#o.testing } : {}),
     };
-    const messages = items.map((it) => this.#outbound(it.m, it.rs));
+    // Each message is recorded as soon as its recipients have outcomes (after its 250, say), so a crash later in a
+    // long batch does not send it again; recording runs beside the sending and the transactions share group commits.
+    const recording: Array<Promise<void>> = [];
+    const recorded = new Set<number>();
+    const record = (i: number, outcomes: ReadonlyMap<number, RecipientOutcome>) => {
+      if (recorded.has(i)) return;
+      recorded.add(i);
+      recording.push(this.#record(transport, items[i]!, outcomes).catch((e: unknown) => this.#log.error({ err: e, message: items[i]!.m.id }, 'recording a delivery attempt failed')));
+    };
+    const messages = items.map((it, i) => ({ ...this.#outbound(it.m, it.rs), onDone: (o: ReadonlyMap<number, RecipientOutcome>) => record(i, o) }));
     let outcomes: Map<number, RecipientOutcome>;
     const t: Transport | undefined = this.#o.static.transports[transport];
     this.#log.debug({ transport, domain, messages: items.length }, 'delivering');
-    if (transport === 'localserve') outcomes = await deliverLocalserve({ accounts: this.#o.accounts, account: this.#o.localserve!.account, timeoutMs: this.#o.localserve?.timeoutMs ?? 30 * minute }, items.map((it) => ({ message: messages[items.indexOf(it)]!, recipients: it.rs })));
+    if (transport === 'localserve') outcomes = await deliverLocalserve({ accounts: this.#o.accounts, account: this.#o.localserve!.account, timeoutMs: this.#o.localserve?.timeoutMs ?? 30 * minute }, items.map((it, i) => ({ message: messages[i]!, recipients: it.rs })));
     else if (transport === 'direct' || !t || 'direct' in t) outcomes = await deliverDirect(ctx, domain, messages);
     else if ('socks' in t) outcomes = await deliverDirect({ ...ctx, hostname: t.socks.hostname ?? ctx.hostname, connect: (ip, port) => socksConnect(t.socks.address, ip, port) }, domain, messages);
     else {
@@ -292,22 +318,24 @@ export class Queue {
     }
     await this.#o.store.queue.recordTlsResults(tlsResults);
     for (const t of tlsResults) tlsMetric.inc({ policy: t.policy, result: t.result });
-    // Messages are recorded concurrently so that their transactions share group commits (one fsync for many).
-    await Promise.all(items.map(async (it) => {
-      // Recipients with the same outcome are recorded together (one transaction).
-      const byOutcome = new Map<RecipientOutcome, QueuedRecipient[]>();
-      for (const r of it.rs) {
-        const o = outcomes.get(r.id) ?? { ok: false, permanent: false, message: 'no outcome' };
-        byOutcome.set(o, [...(byOutcome.get(o) ?? []), r]);
-      }
-      for (const [o, rs] of byOutcome) {
-        const a: DeliveryAttempt = {
-          time: new Date().toISOString(), transport, success: o.ok, ...(o.mx ? { mx: o.mx } : {}), ...(o.ip ? { ip: o.ip } : {}), ...(o.tls ? { tls: o.tls } : {}),
-          ...(o.code !== undefined ? { code: o.code } : {}), ...(o.enhanced ? { enhanced: o.enhanced } : {}), ...(o.ok ? {} : { error: o.message }),
-        };
-        await this.#finish(it.m, rs, a, o);
-      }
-    }));
+    items.forEach((_, i) => record(i, outcomes));
+    await Promise.all(recording);
+  }
+
+  /** Records one message's outcomes; recipients with the same outcome together (one transaction). */
+  async #record(transport: string, it: { m: QueuedMessage; rs: QueuedRecipient[] }, outcomes: ReadonlyMap<number, RecipientOutcome>): Promise<void> {
+    const byOutcome = new Map<RecipientOutcome, QueuedRecipient[]>();
+    for (const r of it.rs) {
+      const o = outcomes.get(r.id) ?? { ok: false, permanent: false, message: 'no outcome' };
+      byOutcome.set(o, [...(byOutcome.get(o) ?? []), r]);
+    }
+    for (const [o, rs] of byOutcome) {
+      const a: DeliveryAttempt = {
+        time: new Date().toISOString(), transport, success: o.ok, ...(o.mx ? { mx: o.mx } : {}), ...(o.ip ? { ip: o.ip } : {}), ...(o.tls ? { tls: o.tls } : {}),
+        ...(o.code !== undefined ? { code: o.code } : {}), ...(o.enhanced ? { enhanced: o.enhanced } : {}), ...(o.ok ? {} : { error: o.message }),
+      };
+      await this.#finish(it.m, rs, a, o);
+    }
   }
 
   /** Records an attempt and what follows from it: retirement, retry, DSNs, suppression. */

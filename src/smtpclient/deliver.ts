@@ -24,6 +24,8 @@ export interface OutboundMessage {
   ret?: 'FULL' | 'HDRS';
   requireTLS: boolean | null; // RFC 8689: true REQUIRETLS, false 'TLS-Required: No', null neither
   open(): Readable;
+  /** Called once every recipient of this message has its outcome (the queue records it at once). */
+  onDone?: (outcomes: ReadonlyMap<number, RecipientOutcome>) => void;
 }
 
 /** What happened to one recipient in this attempt. */
@@ -259,12 +261,16 @@ export async function sendMessages(client: SmtpClient, messages: readonly Outbou
   const mailMax = Number(/(?:^| )MAILMAX=(\d+)/i.exec(client.extensions.get('LIMITS') ?? '')?.[1] ?? 0) || Infinity; // RFC 9422 §4.1
   let transactions = 0;
   const set = (id: number, o: Omit<RecipientOutcome, 'mx' | 'ip' | 'tls'>) => outcomes.set(id, { ...o, ...where });
+  const done = (m: OutboundMessage) => {
+    if (m.recipients.every((r) => outcomes.has(r.id))) m.onDone?.(outcomes);
+  };
   for (const m of messages) {
     const recipients = m.recipients.filter((r) => !outcomes.has(r.id));
     if (m.requireTLS === true && !(verifiedTLS && client.has('REQUIRETLS'))) {
       // RFC 8689 §4.2.1: only over TLS verified by MTA-STS or DANE to a server offering REQUIRETLS.
       const why = verifiedTLS ? `${where.mx} does not offer REQUIRETLS` : `no verified TLS to ${where.mx} (MTA-STS or DANE)`;
       for (const r of recipients) set(r.id, { ok: false, permanent: true, code: 550, enhanced: '5.7.30', message: `REQUIRETLS: ${why}` }); // RFC 8689 §5
+      done(m);
       continue;
     }
     for (let i = 0; i < recipients.length; i += rcptMax === Infinity ? recipients.length : rcptMax) {
@@ -304,6 +310,7 @@ export async function sendMessages(client: SmtpClient, messages: readonly Outbou
         return `${where.mx} (${where.ip}): ${e.message}`; // connection trouble: the rest goes to the next address
       }
     }
+    done(m);
   }
   return undefined;
 }

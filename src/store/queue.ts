@@ -3,7 +3,7 @@
 // transaction with its recipients), so SMTP can answer 250 right after add() resolves.
 // Scheduling, attempts and DSNs are the queue module's (src/queue), built on this table.
 // Also keeps the per-account submission history behind the submission limits.
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Checkpointer } from './checkpointer.ts';
@@ -51,6 +51,14 @@ export class SqliteQueue implements QueueStore {
     return new SqliteQueue(db, commit, new MessageFiles(dir), path, checkpointer);
   }
 
+  readonly #statements = new Map<string, StatementSync>();
+  /** A prepared statement, prepared once per SQL text (preparing costs more than running the small ones). */
+  #stmt(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) this.#statements.set(sql, (st = this.#db.prepare(sql)));
+    return st;
+  }
+
   readonly #watchers = new Set<() => void>();
   watch(fn: () => void): () => void {
     this.#watchers.add(fn);
@@ -74,7 +82,7 @@ export class SqliteQueue implements QueueStore {
         const m = this.#db
           .prepare('INSERT INTO messages (account, mail_from, smtputf8, body, envid, ret, require_tls, file, size, received, extra, fromid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
           .run(input.account, input.mailFrom, input.smtputf8 ? 1 : 0, input.body, input.envid ?? null, input.ret ?? null, input.requireTLS === null ? null : input.requireTLS ? 1 : 0, file.id, file.size, received, JSON.stringify(input.extra), input.fromid ?? null);
-        const insert = this.#db.prepare('INSERT INTO recipients (message_id, address, domain, notify, orcpt, next_attempt, held) VALUES (?, ?, ?, ?, ?, ?, ?)');
+        const insert = this.#stmt('INSERT INTO recipients (message_id, address, domain, notify, orcpt, next_attempt, held) VALUES (?, ?, ?, ?, ?, ?, ?)');
         for (const r of input.recipients) insert.run(m.lastInsertRowid, r.address, r.domain, r.notify ?? null, r.orcpt ?? null, input.nextAttempt.getTime(), input.held ? 1 : 0);
         if (input.account !== '' && input.mailFrom !== '') this.#recordSubmission(input.account, input.recipients.map((r) => r.address), received);
         return Number(m.lastInsertRowid);
@@ -88,45 +96,52 @@ export class SqliteQueue implements QueueStore {
   }
 
   #recordSubmission(account: string, addresses: readonly string[], now: number): void {
-    this.#db.prepare('INSERT INTO submissions (account, time, recipients) VALUES (?, ?, ?)').run(account, now, addresses.length);
-    const seen = this.#db.prepare('INSERT INTO recipient_history (account, address, first_sent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    this.#stmt('INSERT INTO submissions (account, time, recipients) VALUES (?, ?, ?)').run(account, now, addresses.length);
+    const seen = this.#stmt('INSERT INTO recipient_history (account, address, first_sent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
     for (const a of addresses) seen.run(account, a.toLowerCase(), now);
-    this.#db.prepare('DELETE FROM submissions WHERE account = ? AND time < ?').run(account, now - 7 * day); // only the last day counts; a week is kept for the admin
+    this.#stmt('DELETE FROM submissions WHERE account = ? AND time < ?').run(account, now - 7 * day); // only the last day counts; a week is kept for the admin
   }
 
   async submissionCounts(account: string, recipients: readonly string[], now = Date.now()): Promise<SubmissionCounts> {
     const since = now - day;
-    const messages = (this.#db.prepare('SELECT count(*) AS n FROM submissions WHERE account = ? AND time > ?').get(account, since) as { n: number }).n;
-    const firstTimeRecipients = (this.#db.prepare('SELECT count(*) AS n FROM recipient_history WHERE account = ? AND first_sent > ?').get(account, since) as { n: number }).n;
-    const known = this.#db.prepare('SELECT 1 AS x FROM recipient_history WHERE account = ? AND address = ?');
+    const messages = (this.#stmt('SELECT count(*) AS n FROM submissions WHERE account = ? AND time > ?').get(account, since) as { n: number }).n;
+    const firstTimeRecipients = (this.#stmt('SELECT count(*) AS n FROM recipient_history WHERE account = ? AND first_sent > ?').get(account, since) as { n: number }).n;
+    const known = this.#stmt('SELECT 1 AS x FROM recipient_history WHERE account = ? AND address = ?');
     const newRecipients = [...new Set(recipients.map((r) => r.toLowerCase()))].filter((r) => known.get(account, r) === undefined);
     return { messages, firstTimeRecipients, newRecipients };
   }
 
   async get(id: number): Promise<QueuedMessage | undefined> {
-    const m = this.#db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+    const m = this.#stmt('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
     if (!m) return undefined;
-    const rs = this.#db.prepare('SELECT * FROM recipients WHERE message_id = ? ORDER BY id').all(id) as unknown as RecipientRow[];
+    const rs = this.#stmt('SELECT * FROM recipients WHERE message_id = ? ORDER BY id').all(id) as unknown as RecipientRow[];
     return toMessage(m, rs);
   }
 
   async list(): Promise<QueuedMessage[]> {
-    const ms = this.#db.prepare('SELECT * FROM messages ORDER BY id').all() as unknown as MessageRow[];
-    const rs = this.#db.prepare('SELECT * FROM recipients ORDER BY id').all() as unknown as RecipientRow[];
+    const ms = this.#stmt('SELECT * FROM messages ORDER BY id').all() as unknown as MessageRow[];
+    const rs = this.#stmt('SELECT * FROM recipients ORDER BY id').all() as unknown as RecipientRow[];
     const byMessage = Map.groupBy(rs, (r) => r.message_id);
     return ms.map((m) => toMessage(m, byMessage.get(m.id) ?? []));
   }
 
   async openMessage(id: number): Promise<Readable> {
-    const m = this.#db.prepare('SELECT file FROM messages WHERE id = ?').get(id) as { file: string } | undefined;
+    const m = this.#stmt('SELECT file FROM messages WHERE id = ?').get(id) as { file: string } | undefined;
     if (!m) throw new StoreError('NONEXISTENT', `no queued message ${id}`);
     return this.#files.open(m.file);
   }
 
-  async due(now: number, limit: number): Promise<QueuedMessage[]> {
-    const rs = this.#db.prepare('SELECT * FROM recipients WHERE held != 1 AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?').all(now, limit) as unknown as RecipientRow[];
+  async dueDomains(now: number, limit: number, exclude: readonly string[] = []): Promise<string[]> {
+    const rows = this.#stmt('SELECT domain, min(next_attempt) AS t FROM recipients WHERE held != 1 AND next_attempt <= ? AND domain NOT IN (SELECT value FROM json_each(?)) GROUP BY domain ORDER BY t LIMIT ?').all(now, JSON.stringify(exclude), limit) as Array<{ domain: string }>;
+    return rows.map((r) => r.domain);
+  }
+
+  async due(now: number, limit: number, domain?: string): Promise<QueuedMessage[]> {
+    const rs = (domain === undefined
+      ? this.#stmt('SELECT * FROM recipients WHERE held != 1 AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?').all(now, limit)
+      : this.#stmt('SELECT * FROM recipients WHERE domain = ? AND held != 1 AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?').all(domain, now, limit)) as unknown as RecipientRow[];
     const byMessage = Map.groupBy(rs, (r) => r.message_id);
-    const get = this.#db.prepare('SELECT * FROM messages WHERE id = ?');
+    const get = this.#stmt('SELECT * FROM messages WHERE id = ?');
     const out: QueuedMessage[] = [];
     for (const [id, list] of byMessage) {
       const m = get.get(id) as MessageRow | undefined;
@@ -136,24 +151,24 @@ export class SqliteQueue implements QueueStore {
   }
 
   async nextDue(): Promise<number | undefined> {
-    const r = this.#db.prepare('SELECT min(next_attempt) AS t FROM recipients WHERE held != 1').get() as { t: number | null };
+    const r = this.#stmt('SELECT min(next_attempt) AS t FROM recipients WHERE held != 1').get() as { t: number | null };
     return r.t ?? undefined;
   }
 
   async recordAttempt(recipientIds: readonly number[], attempt: DeliveryAttempt, outcome: AttemptOutcome): Promise<void> {
     const removed = await this.#commit.write(() => {
       const time = Date.parse(attempt.time);
-      const log = this.#db.prepare('INSERT INTO attempts (recipient_id, time, data) VALUES (?, ?, ?)');
+      const log = this.#stmt('INSERT INTO attempts (recipient_id, time, data) VALUES (?, ?, ?)');
       for (const id of recipientIds) log.run(id, time, JSON.stringify(attempt));
       const error = attempt.success ? null : attempt.error ?? 'failed';
       if (outcome.kind === 'retry') {
-        this.#db.prepare(`UPDATE recipients SET attempts = attempts + 1, last_attempt = ?, last_error = ?, next_attempt = ?, failures = CASE WHEN ? THEN 0 ELSE failures + 1 END,
+        this.#stmt(`UPDATE recipients SET attempts = attempts + 1, last_attempt = ?, last_error = ?, next_attempt = ?, failures = CASE WHEN ? THEN 0 ELSE failures + 1 END,
           delayed_dsn = max(delayed_dsn, ?) WHERE id IN (SELECT value FROM json_each(?))`).run(time, error, outcome.nextAttempt.getTime(), attempt.success ? 1 : 0, outcome.delayedDsnSent ? 1 : 0, ids(recipientIds));
         return [];
       }
-      const rows = this.#db.prepare('SELECT r.*, m.account, m.mail_from, m.fromid, m.size, m.received, m.envid FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.id IN (SELECT value FROM json_each(?))').all(ids(recipientIds)) as unknown as Array<RecipientRow & { account: string; mail_from: string; fromid: string | null; size: number; received: number; envid: string | null }>;
-      const attempts = this.#db.prepare('SELECT data FROM attempts WHERE recipient_id = ? ORDER BY rowid');
-      const insert = this.#db.prepare('INSERT OR REPLACE INTO retired (id, message_id, account, mail_from, fromid, address, domain, size, received, retired, keep_until, success, last_error, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const rows = this.#stmt('SELECT r.*, m.account, m.mail_from, m.fromid, m.size, m.received, m.envid FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.id IN (SELECT value FROM json_each(?))').all(ids(recipientIds)) as unknown as Array<RecipientRow & { account: string; mail_from: string; fromid: string | null; size: number; received: number; envid: string | null }>;
+      const attempts = this.#stmt('SELECT data FROM attempts WHERE recipient_id = ? ORDER BY rowid');
+      const insert = this.#stmt('INSERT OR REPLACE INTO retired (id, message_id, account, mail_from, fromid, address, domain, size, received, retired, keep_until, success, last_error, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       for (const r of rows) {
         const list = (attempts.all(r.id) as Array<{ data: string }>).map((a) => JSON.parse(a.data) as DeliveryAttempt);
         const data = { envid: r.envid ?? undefined, notify: r.notify ?? undefined, orcpt: r.orcpt ?? undefined, attempts: list };
@@ -166,31 +181,31 @@ export class SqliteQueue implements QueueStore {
 
   /** Deletes recipient rows and their attempts, and the messages left without recipients; returns those messages' file ids. */
   #deleteRecipients(recipientIds: readonly number[]): string[] {
-    const messageIds = (this.#db.prepare('SELECT DISTINCT message_id AS id FROM recipients WHERE id IN (SELECT value FROM json_each(?))').all(ids(recipientIds)) as Array<{ id: number }>).map((r) => r.id);
-    this.#db.prepare('DELETE FROM attempts WHERE recipient_id IN (SELECT value FROM json_each(?))').run(ids(recipientIds));
-    this.#db.prepare('DELETE FROM recipients WHERE id IN (SELECT value FROM json_each(?))').run(ids(recipientIds));
+    const messageIds = (this.#stmt('SELECT DISTINCT message_id AS id FROM recipients WHERE id IN (SELECT value FROM json_each(?))').all(ids(recipientIds)) as Array<{ id: number }>).map((r) => r.id);
+    this.#stmt('DELETE FROM attempts WHERE recipient_id IN (SELECT value FROM json_each(?))').run(ids(recipientIds));
+    this.#stmt('DELETE FROM recipients WHERE id IN (SELECT value FROM json_each(?))').run(ids(recipientIds));
     const files: string[] = [];
     for (const id of messageIds) {
-      const left = this.#db.prepare('SELECT 1 AS x FROM recipients WHERE message_id = ? LIMIT 1').get(id);
+      const left = this.#stmt('SELECT 1 AS x FROM recipients WHERE message_id = ? LIMIT 1').get(id);
       if (left) continue;
-      const m = this.#db.prepare('SELECT file FROM messages WHERE id = ?').get(id) as { file: string } | undefined;
-      this.#db.prepare('DELETE FROM messages WHERE id = ?').run(id);
+      const m = this.#stmt('SELECT file FROM messages WHERE id = ?').get(id) as { file: string } | undefined;
+      this.#stmt('DELETE FROM messages WHERE id = ?').run(id);
       if (m) files.push(m.file);
     }
     return files; // removed after the commit: a crash before it leaves rows pointing at existing files
   }
 
   async attempts(recipientId: number): Promise<DeliveryAttempt[]> {
-    return (this.#db.prepare('SELECT data FROM attempts WHERE recipient_id = ? ORDER BY rowid').all(recipientId) as Array<{ data: string }>).map((a) => JSON.parse(a.data) as DeliveryAttempt);
+    return (this.#stmt('SELECT data FROM attempts WHERE recipient_id = ? ORDER BY rowid').all(recipientId) as Array<{ data: string }>).map((a) => JSON.parse(a.data) as DeliveryAttempt);
   }
 
   async setHeld(recipientIds: readonly number[], held: boolean): Promise<void> {
     // 1 held; 2 released or checked against the hold rules (they are not applied again); 0 not yet checked.
-    await this.#commit.write(() => this.#db.prepare('UPDATE recipients SET held = ? WHERE id IN (SELECT value FROM json_each(?))').run(held ? 1 : 2, ids(recipientIds)));
+    await this.#commit.write(() => this.#stmt('UPDATE recipients SET held = ? WHERE id IN (SELECT value FROM json_each(?))').run(held ? 1 : 2, ids(recipientIds)));
   }
 
   async setNextAttempt(recipientIds: readonly number[], at: Date): Promise<void> {
-    await this.#commit.write(() => this.#db.prepare('UPDATE recipients SET next_attempt = ? WHERE id IN (SELECT value FROM json_each(?))').run(at.getTime(), ids(recipientIds)));
+    await this.#commit.write(() => this.#stmt('UPDATE recipients SET next_attempt = ? WHERE id IN (SELECT value FROM json_each(?))').run(at.getTime(), ids(recipientIds)));
   }
 
   async remove(recipientIds: readonly number[]): Promise<void> {
@@ -199,81 +214,81 @@ export class SqliteQueue implements QueueStore {
   }
 
   async listRetired(): Promise<RetiredRecipient[]> {
-    return (this.#db.prepare('SELECT * FROM retired ORDER BY retired, id').all() as unknown as RetiredRow[]).map(toRetired);
+    return (this.#stmt('SELECT * FROM retired ORDER BY retired, id').all() as unknown as RetiredRow[]).map(toRetired);
   }
 
   async retiredByFromId(fromid: string): Promise<RetiredRecipient[]> {
-    return (this.#db.prepare('SELECT * FROM retired WHERE fromid = ? ORDER BY id').all(fromid) as unknown as RetiredRow[]).map(toRetired);
+    return (this.#stmt('SELECT * FROM retired WHERE fromid = ? ORDER BY id').all(fromid) as unknown as RetiredRow[]).map(toRetired);
   }
 
   async retiredFor(account: string, address: string, limit: number): Promise<RetiredRecipient[]> {
-    return (this.#db.prepare('SELECT * FROM retired WHERE account = ? AND address = ? COLLATE NOCASE ORDER BY retired DESC, id DESC LIMIT ?').all(account, address, limit) as unknown as RetiredRow[]).map(toRetired);
+    return (this.#stmt('SELECT * FROM retired WHERE account = ? AND address = ? COLLATE NOCASE ORDER BY retired DESC, id DESC LIMIT ?').all(account, address, limit) as unknown as RetiredRow[]).map(toRetired);
   }
 
   async purgeRetired(now: number): Promise<number> {
-    return this.#commit.write(() => Number(this.#db.prepare('DELETE FROM retired WHERE keep_until <= ?').run(now).changes));
+    return this.#commit.write(() => Number(this.#stmt('DELETE FROM retired WHERE keep_until <= ?').run(now).changes));
   }
 
   async listHoldRules(): Promise<HoldRule[]> {
-    const rows = this.#db.prepare('SELECT * FROM hold_rules ORDER BY id').all() as Array<{ id: number; account: string; sender_domain: string; recipient_domain: string; created: number }>;
+    const rows = this.#stmt('SELECT * FROM hold_rules ORDER BY id').all() as Array<{ id: number; account: string; sender_domain: string; recipient_domain: string; created: number }>;
     return rows.map((r) => ({ id: r.id, account: r.account, senderDomain: r.sender_domain, recipientDomain: r.recipient_domain, created: new Date(r.created) }));
   }
 
   async addHoldRule(rule: Omit<HoldRule, 'id' | 'created'>): Promise<HoldRule> {
     const created = Date.now();
-    const id = await this.#commit.write(() => Number(this.#db.prepare('INSERT INTO hold_rules (account, sender_domain, recipient_domain, created) VALUES (?, ?, ?, ?)').run(rule.account, rule.senderDomain, rule.recipientDomain, created).lastInsertRowid));
+    const id = await this.#commit.write(() => Number(this.#stmt('INSERT INTO hold_rules (account, sender_domain, recipient_domain, created) VALUES (?, ?, ?, ?)').run(rule.account, rule.senderDomain, rule.recipientDomain, created).lastInsertRowid));
     return { id, ...rule, created: new Date(created) };
   }
 
   async removeHoldRule(id: number): Promise<void> {
-    const n = await this.#commit.write(() => Number(this.#db.prepare('DELETE FROM hold_rules WHERE id = ?').run(id).changes));
+    const n = await this.#commit.write(() => Number(this.#stmt('DELETE FROM hold_rules WHERE id = ?').run(id).changes));
     if (n === 0) throw new StoreError('NONEXISTENT', `no hold rule ${id}`);
   }
 
   async listSuppressions(account?: string): Promise<Suppression[]> {
-    const rows = (account === undefined ? this.#db.prepare('SELECT * FROM suppressions ORDER BY account, base').all() : this.#db.prepare('SELECT * FROM suppressions WHERE account = ? ORDER BY base').all(account)) as unknown as SuppressionRow[];
+    const rows = (account === undefined ? this.#stmt('SELECT * FROM suppressions ORDER BY account, base').all() : this.#stmt('SELECT * FROM suppressions WHERE account = ? ORDER BY base').all(account)) as unknown as SuppressionRow[];
     return rows.map(toSuppression);
   }
 
   async addSuppression(x: Omit<Suppression, 'created'>): Promise<void> {
-    await this.#commit.write(() => this.#db.prepare('INSERT OR REPLACE INTO suppressions (account, base, address, reason, manual, created) VALUES (?, ?, ?, ?, ?, ?)').run(x.account, x.base, x.address, x.reason, x.manual ? 1 : 0, Date.now()));
+    await this.#commit.write(() => this.#stmt('INSERT OR REPLACE INTO suppressions (account, base, address, reason, manual, created) VALUES (?, ?, ?, ?, ?, ?)').run(x.account, x.base, x.address, x.reason, x.manual ? 1 : 0, Date.now()));
   }
 
   async removeSuppression(account: string, base: string): Promise<void> {
-    const n = await this.#commit.write(() => Number(this.#db.prepare('DELETE FROM suppressions WHERE account = ? AND base = ?').run(account, base).changes));
+    const n = await this.#commit.write(() => Number(this.#stmt('DELETE FROM suppressions WHERE account = ? AND base = ?').run(account, base).changes));
     if (n === 0) throw new StoreError('NONEXISTENT', `${base} is not suppressed for ${account}`);
   }
 
   async getSuppression(account: string, base: string): Promise<Suppression | undefined> {
-    const r = this.#db.prepare('SELECT * FROM suppressions WHERE account = ? AND base = ?').get(account, base) as SuppressionRow | undefined;
+    const r = this.#stmt('SELECT * FROM suppressions WHERE account = ? AND base = ?').get(account, base) as SuppressionRow | undefined;
     return r ? toSuppression(r) : undefined;
   }
 
   async getMtaStsPolicy(domain: string): Promise<unknown> {
-    const r = this.#db.prepare('SELECT data FROM mtasts WHERE domain = ?').get(domain) as { data: string } | undefined;
+    const r = this.#stmt('SELECT data FROM mtasts WHERE domain = ?').get(domain) as { data: string } | undefined;
     return r ? (JSON.parse(r.data) as unknown) : undefined;
   }
 
   async putMtaStsPolicy(domain: string, data: unknown): Promise<void> {
-    await this.#commit.write(() => this.#db.prepare('INSERT OR REPLACE INTO mtasts (domain, data) VALUES (?, ?)').run(domain, JSON.stringify(data)));
+    await this.#commit.write(() => this.#stmt('INSERT OR REPLACE INTO mtasts (domain, data) VALUES (?, ?)').run(domain, JSON.stringify(data)));
   }
 
   async listMtaStsPolicies(): Promise<Array<{ domain: string; data: unknown }>> {
-    return (this.#db.prepare('SELECT domain, data FROM mtasts ORDER BY domain').all() as Array<{ domain: string; data: string }>).map((r) => ({ domain: r.domain, data: JSON.parse(r.data) as unknown }));
+    return (this.#stmt('SELECT domain, data FROM mtasts ORDER BY domain').all() as Array<{ domain: string; data: string }>).map((r) => ({ domain: r.domain, data: JSON.parse(r.data) as unknown }));
   }
 
   async recordTlsResults(results: readonly TlsResult[], now = new Date()): Promise<void> {
     if (results.length === 0) return;
     const day = now.toISOString().slice(0, 10); // RFC 8460 §4: reports cover UTC days
     await this.#commit.write(() => {
-      const upsert = this.#db.prepare(`INSERT INTO tls_results (day, policy_domain, mx_host, policy, result, count, detail) VALUES (?, ?, ?, ?, ?, 1, ?)
+      const upsert = this.#stmt(`INSERT INTO tls_results (day, policy_domain, mx_host, policy, result, count, detail) VALUES (?, ?, ?, ?, ?, 1, ?)
         ON CONFLICT (day, policy_domain, mx_host, policy, result) DO UPDATE SET count = count + 1, detail = excluded.detail`);
       for (const r of results) upsert.run(day, r.policyDomain, r.mxHost, r.policy, r.result, r.detail ?? '');
     });
   }
 
   async tlsResults(sinceDay: string): Promise<TlsResultCount[]> {
-    const rows = this.#db.prepare('SELECT * FROM tls_results WHERE day >= ? ORDER BY day, policy_domain, mx_host').all(sinceDay) as Array<{ day: string; policy_domain: string; mx_host: string; policy: TlsResult['policy']; result: string; count: number; detail: string }>;
+    const rows = this.#stmt('SELECT * FROM tls_results WHERE day >= ? ORDER BY day, policy_domain, mx_host').all(sinceDay) as Array<{ day: string; policy_domain: string; mx_host: string; policy: TlsResult['policy']; result: string; count: number; detail: string }>;
     return rows.map((r) => ({ day: r.day, policyDomain: r.policy_domain, mxHost: r.mx_host, policy: r.policy, result: r.result, count: r.count, ...(r.detail ? { detail: r.detail } : {}) }));
   }
 

@@ -128,6 +128,7 @@ ALTER TABLE recipients ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;    -- con
 CREATE INDEX messages_fromid ON messages (fromid);
 CREATE TABLE attempts (recipient_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL); -- data: JSON DeliveryAttempt
 CREATE INDEX attempts_recipient ON attempts (recipient_id);
+CREATE INDEX recipients_domain ON recipients (domain, next_attempt);
 CREATE TABLE retired (
   id INTEGER PRIMARY KEY,         -- the recipient's id while it was queued
   message_id INTEGER NOT NULL,

@@ -287,7 +287,9 @@ export interface QueueStore {
   /** Calls fn after each add (the queue wakes up); returns the unsubscribe function. */
   watch(fn: () => void): () => void;
   /** Messages with their recipients that are due (not held, next attempt at or before `now`), oldest first. */
-  due(now: number, limit: number): Promise<QueuedMessage[]>;
+  due(now: number, limit: number, domain?: string): Promise<QueuedMessage[]>;
+  /** Recipient domains with due recipients, the longest waiting first, leaving out `exclude`. */
+  dueDomains(now: number, limit: number, exclude?: readonly string[]): Promise<string[]>;
   /** The earliest next attempt of a recipient that is not held. */
   nextDue(): Promise<number | undefined>;
   /** Records an attempt for recipients and schedules or retires them; a message without recipients left is removed. */
