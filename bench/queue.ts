@@ -84,6 +84,11 @@ async function inParallel(n: number, parallel: number, fn: (i: number) => Promis
   }));
 }
 
+// An interrupted or failed run leaves no smtp-sink behind.
+const children = new Set<ChildProcess>();
+process.once('exit', () => { for (const c of children) c.kill('SIGTERM'); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
@@ -103,6 +108,7 @@ class Sink {
     const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : []; // smtp-sink refuses to run as root without -u
     this.#child = spawn('smtp-sink', ['-c', ...user, `127.0.0.1:${port}`, '1000'], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     this.#exited = new Promise((r) => this.#child.once('exit', () => r()));
+    children.add(this.#child);
     let tail = '';
     this.#child.stdout!.setEncoding('latin1').on('data', (d: string) => {
       // "sess=S quit=Q mesg=M", rewritten in place with CR after each session end, QUIT and "."
