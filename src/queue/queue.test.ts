@@ -315,3 +315,18 @@ test('a smarthost over submissions (implicit TLS) with AUTH, chosen by sender do
     await smarthost.done();
   }
 });
+
+test('failure DSNs return the header by default and the whole message with RET=FULL', async () => {
+  const peer = await scriptedPeer({ reply: (line) => (line.startsWith('RCPT') ? '550 5.1.1 no such user\r\n' : undefined) });
+  await withQueue(peer, {}, async (f) => {
+    await enqueue(f, { to: ['h@remote.example'], message: 'From: <mjl@example.com>\r\nSubject: hdrs\r\n\r\nbody one\r\n' });
+    await enqueue(f, { to: ['f@remote.example'], ret: 'FULL', message: 'From: <mjl@example.com>\r\nSubject: full\r\n\r\nbody two\r\n' });
+    const hdrs = await waitFor('HDRS DSN', async () => (await inbox(f)).find((m) => m.includes('h@remote.example')));
+    const full = await waitFor('FULL DSN', async () => (await inbox(f)).find((m) => m.includes('f@remote.example')));
+    assert.match(hdrs, /Content-Type: text\/rfc822-headers/);
+    assert.match(hdrs, /Subject: hdrs/);
+    assert.doesNotMatch(hdrs, /body one/);
+    assert.match(full, /Content-Type: message\/rfc822/);
+    assert.match(full, /Subject: full\r\n\r\nbody two\r\n/);
+  });
+});

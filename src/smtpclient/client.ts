@@ -110,10 +110,10 @@ export class SmtpClient {
   }
 
   /** Reads one (possibly multi-line) reply. */
-  async #read(): Promise<Reply> {
+  async #read(timeoutMs = this.timeoutMs): Promise<Reply> {
     const lines: string[] = [];
     let code = 0;
-    const timer = setTimeout(() => this.#socket.destroy(), this.timeoutMs);
+    const timer = setTimeout(() => this.#socket.destroy(), timeoutMs);
     try {
       for (;;) {
         const line = await this.#input.line(maxReplyLine);
@@ -313,7 +313,7 @@ export class SmtpClient {
     for await (const chunk of stuffer as AsyncIterable<Buffer>) {
       if (chunk.length > 0 && !this.#socket.write(chunk)) await once(this.#socket, 'drain');
     }
-    return this.#read();
+    return this.#read(this.timeoutMs * 2); // RFC 5321 §4.5.3.2.6: 10 minutes for the reply to the end of data
   }
 
   /** BDAT (RFC 3030): the message in one chunk when in memory, else one chunk per piece the stream gives; LAST on the final one. */
@@ -332,7 +332,7 @@ export class SmtpClient {
     pending ??= Buffer.alloc(0);
     this.#write(`BDAT ${pending.length} LAST\r\n`);
     this.#write(pending);
-    return this.#read();
+    return this.#read(this.timeoutMs * 2); // as for the end of DATA
   }
 
   /** RSET (RFC 5321 §4.1.1.5), ignoring its reply code. */
