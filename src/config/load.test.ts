@@ -166,3 +166,14 @@ test('describeConfig is YAML that shows every field of both schemas with its tex
   const r = parseDomains('described', dom ?? '');
   assert.ok(!r.ok && r.problems.every((p) => p.line !== undefined));
 });
+
+test('outbound: routes name configured transports; a transport is one of smarthost, socks, direct', () => {
+  const ok = staticText + 'transports:\n  relay:\n    smarthost: { host: smtp.example.net, username: u, passwordFile: relay.pass }\nroutes:\n  - { toDomain: [example.org], minimumAttempts: 2, transport: relay }\n';
+  const r = parseStatic('mailcove.conf', ok);
+  assert.ok(r.ok, r.ok ? '' : r.problems.map(formatProblem).join(' | '));
+  assert.equal(r.value.queue.maxAttempts, 8);
+  const missing = staticText + 'routes:\n  - { transport: nowhere }\n';
+  expectProblem(problemsOf(parseStatic('mailcove.conf', missing)), 'routes[0].transport', 10, /transport "nowhere" not configured/);
+  const bad = staticText + 'transports:\n  x:\n    pigeon: {}\n';
+  assert.equal(parseStatic('mailcove.conf', bad).ok, false);
+});
