@@ -5,7 +5,7 @@
 // submission was accepted.
 import { buffer } from 'node:stream/consumers';
 import type { QueuedRecipient } from '../store/index.ts';
-import type { OutboundMessage, RecipientOutcome } from '../smtpclient/deliver.ts';
+import type { OutboundMessage, RecipientOutcome } from '../smtpclient/index.ts';
 import type { AccountAccess } from './queue.ts';
 
 const pattern = /^queue(tempfail|permfail|timeout|[245]\d\d)$/i;
