@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { MemoryResolver } from '../dns/index.ts';
 import { smtpFixture, staticText, testPassword, type SmtpFixture } from '../smtpserver/testfixture.ts';
-import { lookupHostIPs, IpFailures } from '../smtpclient/mx.ts';
-import type { QueueOptions } from './queue.ts';
+import { lookupHostIPs, lookupMx, IpFailures } from '../smtpclient/index.ts';
+import { Queue, type QueueOptions } from './queue.ts';
 import { scriptedPeer, type ScriptedPeer } from './testpeer.ts';
 import { waitFor } from '../../test/waitfor.ts';
 
@@ -329,4 +329,44 @@ test('failure DSNs return the header by default and the whole message with RET=F
     assert.match(full, /Content-Type: message\/rfc822/);
     assert.match(full, /Subject: full\r\n\r\nbody two\r\n/);
   });
+});
+
+test('MX selection: preference order, implicit MX, null MX only when alone, NXDOMAIN', async () => {
+  const r = new MemoryResolver()
+    .add('multi.example', 'MX', [{ preference: 20, exchange: 'b.multi.example' }, { preference: 10, exchange: 'a.multi.example' }, { preference: 30, exchange: '' }])
+    .add('nomx.example', 'A', ['192.0.2.7'])
+    .add('null.example', 'MX', [{ preference: 0, exchange: '' }])
+    .fail('gone.example', 'MX', 'nxdomain')
+    .fail('broken.example', 'MX', 'servfail');
+  const multi = await lookupMx(r, 'multi.example');
+  assert.deepEqual(multi.kind === 'hosts' && multi.hosts.map((h) => h.host), ['a.multi.example', 'b.multi.example']); // the stray null MX is skipped
+  const implicit = await lookupMx(r, 'nomx.example');
+  assert.deepEqual(implicit.kind === 'hosts' && implicit.hosts, [{ host: 'nomx.example', preference: 0 }]); // RFC 5321 §5.1
+  assert.equal((await lookupMx(r, 'null.example')).kind, 'nullmx'); // RFC 7505 §3
+  assert.equal((await lookupMx(r, 'gone.example')).kind, 'nodomain');
+  assert.equal((await lookupMx(r, 'broken.example')).kind, 'error');
+});
+
+test('a delivery still running at stop is abandoned unrecorded and made after a restart', async () => {
+  const stuck = await scriptedPeer({ reply: (line) => (line === '.' ? '' : undefined) }); // never answers the end of data
+  const good = await scriptedPeer();
+  try {
+    await withQueue(stuck, {}, async (f) => {
+      await enqueue(f, { to: ['later@remote.example'] });
+      await waitFor('data sent', async () => (stuck.transactions.length > 0 ? true : undefined));
+      await f.queue!.stop(100);
+      const [m] = await f.store.queue.list();
+      assert.equal(m?.recipients[0]?.attempts, 0, 'nothing recorded: still queued as before');
+      const again = Queue.start({ store: f.store, static: f.config.static, configDir: f.dir, domains: () => f.domains.current(), resolver: resolverFor('remote.example'), accounts: { with: (n, fn) => f.store.openAccount(n).then(async (a) => { try { return await fn(a); } finally { await a.close(); } }) }, testing: { mxPort: good.port } });
+      try {
+        const r = await retired(f, 'later@remote.example');
+        assert.equal(r.success, true);
+        assert.equal(good.transactions.length, 1);
+      } finally {
+        await again.stop();
+      }
+    });
+  } finally {
+    await good.close();
+  }
 });
