@@ -370,3 +370,20 @@ test('a delivery still running at stop is abandoned unrecorded and made after a 
     await good.close();
   }
 });
+
+test('housekeeping removes expired MTA-STS policies and keeps current ones', async () => {
+  const peer = await scriptedPeer();
+  await withQueue(peer, {}, async (f) => {
+    const now = Date.now();
+    const policy = { mode: 'enforce', mx: ['mx.remote.example'], maxAge: 86400 };
+    await f.store.queue.putMtaStsPolicy('old.example', { id: 'a', policy, fetched: now - 3 * 86400_000, expires: now - 86400_000 });
+    await f.store.queue.putMtaStsPolicy('current.example', { id: 'b', policy, fetched: now, expires: now + 86400_000 });
+    const q = Queue.start({ store: f.store, static: f.config.static, configDir: f.dir, domains: () => f.domains.current(), resolver: new MemoryResolver(), accounts: { with: () => Promise.reject(new Error('unused')) } });
+    try {
+      await waitFor('expired policy removed', async () => ((await f.store.queue.listMtaStsPolicies()).length === 1 ? true : undefined));
+      assert.deepEqual((await f.store.queue.listMtaStsPolicies()).map((p) => p.domain), ['current.example']);
+    } finally {
+      await q.stop();
+    }
+  });
+});

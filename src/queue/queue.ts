@@ -135,6 +135,10 @@ export class Queue {
       const storage = this.#policyStorage();
       for (const { domain, data } of await this.#o.store.queue.listMtaStsPolicies()) {
         if (this.#stopped) return;
+        if ((data as CachedPolicy).expires <= Date.now()) {
+          await this.#o.store.queue.deleteMtaStsPolicy(domain); // expired: never used again (RFC 8461 §5.1), a new delivery fetches anew
+          continue;
+        }
         // RFC 8461 §5.1 / §10.2: refresh policies before they expire, so a domain is not left without its policy.
         if (refreshDue(data as CachedPolicy, Date.now())) await resolvePolicy(domain, { resolver: this.#o.resolver, storage, refresh: true, backoff: this.#stsBackoff, ...(this.#o.testing?.mtaStsPort ? { port: this.#o.testing.mtaStsPort } : {}), ...(this.#o.testing?.ca ? { ca: this.#o.testing.ca } : {}) });
       }

@@ -277,6 +277,10 @@ export class SqliteQueue implements QueueStore {
     return (this.#stmt('SELECT domain, data FROM mtasts ORDER BY domain').all() as Array<{ domain: string; data: string }>).map((r) => ({ domain: r.domain, data: JSON.parse(r.data) as unknown }));
   }
 
+  async deleteMtaStsPolicy(domain: string): Promise<void> {
+    await this.#commit.write(() => this.#stmt('DELETE FROM mtasts WHERE domain = ?').run(domain));
+  }
+
   async recordTlsResults(results: readonly TlsResult[], now = new Date()): Promise<void> {
     if (results.length === 0) return;
     const day = now.toISOString().slice(0, 10); // RFC 8460 §4: reports cover UTC days

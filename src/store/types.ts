@@ -314,6 +314,7 @@ export interface QueueStore {
   getMtaStsPolicy(domain: string): Promise<unknown>;
   putMtaStsPolicy(domain: string, data: unknown): Promise<void>;
   listMtaStsPolicies(): Promise<Array<{ domain: string; data: unknown }>>;
+  deleteMtaStsPolicy(domain: string): Promise<void>;
   recordTlsResults(results: readonly TlsResult[], now?: Date): Promise<void>;
   tlsResults(sinceDay: string): Promise<TlsResultCount[]>;
 }
