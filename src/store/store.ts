@@ -10,9 +10,10 @@ import { Checkpointer } from './checkpointer.ts';
 import { StoreError } from './errors.ts';
 import { GroupCommit, fsyncDir, openCommitted } from './groupcommit.ts';
 import { checkAccountName } from './names.ts';
-import type { Account, AuthStore, QueueStore, Store, TlsPublicKey } from './types.ts';
+import type { Account, AuthStore, QueueStore, Store, TlsPublicKey, WebSession } from './types.ts';
 import { SqliteQueue } from './queue.ts';
 import { TlsPublicKeys } from './tlspubkeys.ts';
+import { WebSessions } from './websessions.ts';
 import { verifyAccountDir } from './verify.ts';
 
 const log = logger('store');
@@ -26,11 +27,13 @@ class SqliteAuth implements AuthStore {
   readonly #db: DatabaseSync;
   readonly #commit: GroupCommit;
   readonly #tlsPublicKeys: TlsPublicKeys;
+  readonly #webSessions: WebSessions;
 
   constructor(db: DatabaseSync, commit: GroupCommit) {
     this.#db = db;
     this.#commit = commit;
     this.#tlsPublicKeys = new TlsPublicKeys(db, commit);
+    this.#webSessions = new WebSessions(db, commit);
   }
 
   async setCredentials(account: string, credentials: object): Promise<void> {
@@ -51,6 +54,12 @@ class SqliteAuth implements AuthStore {
   getTlsPublicKey(fingerprint: string): Promise<TlsPublicKey | undefined> { return this.#tlsPublicKeys.get(fingerprint); }
   listTlsPublicKeys(account?: string): Promise<TlsPublicKey[]> { return this.#tlsPublicKeys.list(account); }
   removeTlsPublicKey(fingerprint: string): Promise<void> { return this.#tlsPublicKeys.remove(fingerprint); }
+  addWebSession(s: WebSession): Promise<void> { return this.#webSessions.create(s); }
+  getWebSession(idHash: string): Promise<WebSession | undefined> { return this.#webSessions.get(idHash); }
+  touchWebSession(idHash: string, lastUsed: number): Promise<void> { return this.#webSessions.touch(idHash, lastUsed); }
+  removeWebSession(idHash: string): Promise<void> { return this.#webSessions.remove(idHash); }
+  removeOtherWebSessions(account: string, keepIdHash?: string): Promise<number> { return this.#webSessions.removeOthers(account, keepIdHash); }
+  pruneWebSessions(idleBefore: number, createdBefore: number): Promise<number> { return this.#webSessions.prune(idleBefore, createdBefore); }
 }
 
 class SqliteStore implements Store {
@@ -111,6 +120,7 @@ class SqliteStore implements Store {
     const doomed = `${this.#accountsDir}/.removed-${name}-${randomBytes(4).toString('hex')}`;
     await rename(dir, doomed); // the name is free (and durable so) before the slow recursive removal
     await fsyncDir(this.#accountsDir);
+    await this.auth.removeOtherWebSessions(name); // a removed account's web sessions end with it
     await rm(doomed, { recursive: true, force: true });
   }
 

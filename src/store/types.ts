@@ -191,6 +191,16 @@ export interface TlsPublicKey {
   created: string; // ISO 8601
 }
 
+/** A server-side web session (src/http); the session id itself is never stored. */
+export interface WebSession {
+  idHash: string; // base64url(SHA-256(session id))
+  surface: string; // 'account', later 'webmail'
+  account: string;
+  csrfToken: string;
+  created: number; // ms since epoch
+  lastUsed: number; // ms since epoch
+}
+
 export interface AuthStore {
   setCredentials(account: string, credentials: object): Promise<void>;
   getCredentials(account: string): Promise<unknown>;
@@ -202,6 +212,14 @@ export interface AuthStore {
   listTlsPublicKeys(account?: string): Promise<TlsPublicKey[]>;
   /** Throws StoreError NONEXISTENT when absent. */
   removeTlsPublicKey(fingerprint: string): Promise<void>;
+  addWebSession(s: WebSession): Promise<void>;
+  getWebSession(idHash: string): Promise<WebSession | undefined>;
+  touchWebSession(idHash: string, lastUsed: number): Promise<void>;
+  removeWebSession(idHash: string): Promise<void>;
+  /** Ends all the account's sessions except keepIdHash (e.g. after a password change); returns how many ended. */
+  removeOtherWebSessions(account: string, keepIdHash?: string): Promise<number>;
+  /** Removes sessions idle since before idleBefore or created before createdBefore (ms since epoch); returns how many. */
+  pruneWebSessions(idleBefore: number, createdBefore: number): Promise<number>;
 }
 
 /** A message for the outbound queue: what SMTP accepted, with its envelope (RFC 5321, RFC 3461 DSN parameters). */
