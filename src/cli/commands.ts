@@ -10,6 +10,7 @@ import { deriveCredentials, PasswordError } from '../sasl/index.ts';
 import { generateDkim } from './dkim.ts';
 import { accountOfLogin, addTlsPublicKey, formatTlsPublicKeys, generateTlsPublicKey, readCertificate } from './tlspubkey.ts';
 import * as queue from './queue.ts';
+import { dnsCommands } from './dnsrecords.ts';
 
 const configOption: Record<string, OptionSpec> = {
   config: { type: 'string', valueName: 'PATH', description: 'mailcove.conf to use; domains.conf is read from the same directory (default: $MAILCOVE_CONFIG or config/mailcove.conf)' },
@@ -225,6 +226,7 @@ export const commands: Command[] = [
       stdout.write(`key: ${g.file}\npublish in DNS:\n${g.record}\n`);
     },
   },
+  ...dnsCommands({ options: configOption, load: loadOrExplain }),
   {
     name: 'queue list',
     args: '',

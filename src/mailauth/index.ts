@@ -4,7 +4,7 @@
 // (l= and unsigned Subject count as dkim=policy) and an Authentication-Results header
 // that notes DNSSEC. Messages are streamed from their spool file, never read whole.
 import { createReadStream } from 'node:fs';
-import { generateKeyPair } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { authenticate } from 'mailauth';
 import { domainToASCII } from 'node:url';
@@ -177,4 +177,17 @@ export async function generateDkimKey(kind: 'rsa' | 'ed25519', bits = 2048): Pro
   }
   const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: bits, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'der' } });
   return { privateKeyPEM: privateKey, dnsRecord: `v=DKIM1; k=rsa; h=sha256; p=${publicKey.toString('base64')}` };
+}
+
+/**
+ * The TXT record value for <selector>._domainkey.<domain> of a DKIM private (or public) key,
+ * in the form generateDkimKey prints (RFC 6376 §3.6.1; ed25519: RFC 8463 §4.2). Throws on
+ * a key that is neither RSA nor ed25519.
+ */
+export function dkimRecordForKey(key: string | KeyObject): string {
+  const pub = createPublicKey(key);
+  const spki = pub.export({ type: 'spki', format: 'der' });
+  if (pub.asymmetricKeyType === 'ed25519') return `v=DKIM1; k=ed25519; p=${spki.subarray(-32).toString('base64')}`; // RFC 8463 §4.2: the raw 32-byte key
+  if (pub.asymmetricKeyType === 'rsa') return `v=DKIM1; k=rsa; h=sha256; p=${spki.toString('base64')}`;
+  throw new Error(`DKIM keys are RSA or ed25519, not ${pub.asymmetricKeyType ?? 'unknown'}`);
 }
