@@ -5,12 +5,14 @@ import { version } from './version.ts';
 import { readNewPassword } from './password.ts';
 import { localserve, localserveDefaults } from './localserve.ts';
 import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
+import { dirname } from 'node:path';
 import { openStore, verifyData, type Store } from '../store/index.ts';
-import { deriveCredentials, PasswordError } from '../sasl/index.ts';
+import { deriveCredentials, setAdminPassword, PasswordError } from '../sasl/index.ts';
 import { generateDkim } from './dkim.ts';
 import { accountOfLogin, addTlsPublicKey, formatTlsPublicKeys, generateTlsPublicKey, readCertificate } from './tlspubkey.ts';
 import * as queue from './queue.ts';
 import { dnsCommands } from './dnsrecords.ts';
+import { domainCommands } from './domainsconf.ts';
 
 const configOption: Record<string, OptionSpec> = {
   config: { type: 'string', valueName: 'PATH', description: 'mailcove.conf to use; domains.conf is read from the same directory (default: $MAILCOVE_CONFIG or config/mailcove.conf)' },
@@ -149,6 +151,7 @@ export const commands: Command[] = [
       for (const [name, acc] of Object.entries(config.domains.accounts)) stdout.write(`${name}\t${Object.keys(acc.destinations).join(' ')}\n`);
     },
   },
+  ...domainCommands({ options: configOption, load: loadOrExplain }),
   {
     name: 'config tlspubkey add',
     args: 'LOGINADDRESS CERTFILE',
@@ -388,6 +391,27 @@ export const commands: Command[] = [
       }
       await withStore(config, (store) => store.auth.setCredentials(name, creds));
       stdout.write(`password of ${name} set\n`);
+    },
+  },
+  {
+    name: 'setadminpassword',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Set the password of the admin web page: prompted twice on a terminal, or the first line of standard input.',
+    description: 'Stores only an scrypt hash, in the file named by adminPasswordFile of mailcove.conf (default: adminpasswd beside it), written atomically with mode 0600. Works while the server runs.',
+    options: { ...configOption },
+    run: async ({ options, stdin, stderr, stdout }) => {
+      const config = await loadOrExplain(options);
+      const password = await readNewPassword(stdin, stderr);
+      let path;
+      try {
+        path = await setAdminPassword(dirname(config.paths.static), config.static, password);
+      } catch (e) {
+        if (e instanceof PasswordError) throw new CommandError(e.message);
+        throw e;
+      }
+      stdout.write(`admin password set in ${path}\n`);
     },
   },
   {

@@ -7,7 +7,8 @@ export type { StaticConfig, Listener, AcmeProvider, Transport, Route } from './s
 export type { DomainsConfig, Domain, Account, Destination, Ruleset, Alias, DkimSelector } from './domains.ts';
 export { catchallSeparators } from './domains.ts';
 export { DynamicConfig, watchDomains, type DomainsListener, type WatchOptions } from './dynamic.ts';
-export { writeFileAtomic, addAccount, removeAccount, addAddress, removeAddress, addDomain, removeDomain, addAlias, removeAlias, addDkimSelector, type NewAccount, type NewDomain } from './write.ts';
+export { writeFileAtomic } from './write.ts';
+export { addDomain, removeDomain, addDkimSelector, addAccount, removeAccount, addAddress, removeAddress, addAlias, removeAlias, aliasAddMembers, aliasRemoveMembers, type DomainOptions, type NewAccount, type AliasOptions } from './edit.ts';
 export { localserveConfig, localserveOffsets, type LocalserveOptions } from './localserve.ts';
 export { describeConfig } from './describe.ts';
 export { normalizeDomain, parseAddress, type ConfigAddress } from './names.ts';

@@ -20,10 +20,19 @@ export interface ScramCredentials {
   serverKey: string; // base64 HMAC(SaltedPassword, "Server Key")
 }
 
+/** An scrypt password hash with its parameters (cost N, block size r, parallelism p). */
+export interface ScryptHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: string; // base64
+  hash: string; // base64
+}
+
 /** What is stored per account; JSON-serialisable. */
 export interface StoredCredentials {
   version: 1;
-  scrypt: { N: number; r: number; p: number; salt: string; hash: string }; // base64
+  scrypt: ScryptHash;
   scram: Record<ScramHash, ScramCredentials>;
   cramMD5: { ipad: number[]; opad: number[] }; // MD5 chaining states after key^ipad / key^opad
   changed: string; // ISO time the password was set
@@ -81,16 +90,25 @@ function hmacPads(key: Buffer): { ipad: Buffer; opad: Buffer } {
   return { ipad, opad };
 }
 
+async function deriveScrypt(normalized: string): Promise<ScryptHash> {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(Buffer.from(normalized, 'utf8'), salt, 32, { ...scryptParams, maxmem: 64 * 1024 * 1024 });
+  return { ...scryptParams, salt: salt.toString('base64'), hash: hash.toString('base64') };
+}
+
+/** Only the scrypt hash of a new password: for a password checked in plaintext only (the admin's). */
+export async function hashPassword(password: string): Promise<ScryptHash> {
+  return deriveScrypt(normalizePassword(password));
+}
+
 /** Derives everything stored for a new password. Slow on purpose (scrypt, PBKDF2), off the event loop. */
 export async function deriveCredentials(password: string, now = new Date()): Promise<StoredCredentials> {
   const normalized = normalizePassword(password);
-  const salt = randomBytes(16);
-  const hash = await scryptAsync(Buffer.from(normalized, 'utf8'), salt, 32, { ...scryptParams, maxmem: 64 * 1024 * 1024 });
-  const [sha1, sha256] = await Promise.all([deriveScram('sha1', normalized), deriveScram('sha256', normalized)]);
+  const [scryptHash, sha1, sha256] = await Promise.all([deriveScrypt(normalized), deriveScram('sha1', normalized), deriveScram('sha256', normalized)]);
   const pads = hmacPads(Buffer.from(normalized, 'utf8'));
   return {
     version: 1,
-    scrypt: { ...scryptParams, salt: salt.toString('base64'), hash: hash.toString('base64') },
+    scrypt: scryptHash,
     scram: { sha1, sha256 },
     cramMD5: { ipad: md5StateAfterBlock(pads.ipad), opad: md5StateAfterBlock(pads.opad) },
     changed: now.toISOString(),
@@ -99,14 +117,19 @@ export async function deriveCredentials(password: string, now = new Date()): Pro
 
 /** Checks a plaintext password (PLAIN, LOGIN, web login) against the scrypt hash in constant time. */
 export async function verifyPassword(creds: StoredCredentials, password: string): Promise<boolean> {
+  return verifyScrypt(creds.scrypt, password);
+}
+
+/** Checks a plaintext password against an scrypt hash in constant time. */
+export async function verifyScrypt(h: ScryptHash, password: string): Promise<boolean> {
   let normalized: string;
   try {
     normalized = normalizePassword(password);
   } catch {
     return false;
   }
-  const want = Buffer.from(creds.scrypt.hash, 'base64');
-  const got = await scryptAsync(Buffer.from(normalized, 'utf8'), Buffer.from(creds.scrypt.salt, 'base64'), want.length, { N: creds.scrypt.N, r: creds.scrypt.r, p: creds.scrypt.p, maxmem: 64 * 1024 * 1024 });
+  const want = Buffer.from(h.hash, 'base64');
+  const got = await scryptAsync(Buffer.from(normalized, 'utf8'), Buffer.from(h.salt, 'base64'), want.length, { N: h.N, r: h.r, p: h.p, maxmem: 64 * 1024 * 1024 });
   return timingSafeEqual(want, got);
 }
 
