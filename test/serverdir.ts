@@ -8,6 +8,11 @@ import { loadConfig, watchDomains, type Config, type DynamicConfig } from '../sr
 import { openStore, type Store } from '../src/store/index.ts';
 import { deriveCredentials } from '../src/sasl/index.ts';
 
+/** mailcove.conf for the protocol fixtures: one loopback listener with a self-signed certificate serving `services`. */
+export function loopbackStatic(...services: string[]): string {
+  return `dataDir: data\nhostname: mail.example.com\nlisteners:\n  local:\n    ips: [127.0.0.1]\n    tls: { selfSigned: true }\n${services.map((x) => `    ${x}: {}\n`).join('')}`;
+}
+
 export interface ServerDir {
   dir: string;
   config: Config;

@@ -2,10 +2,9 @@
 // domains.conf edit (comments kept), the DNS record, and a signature that verifies with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runMailcove, type RunResult } from './testrun.ts';
+import { cliConfigDir, runMailcove, type RunResult } from './testrun.ts';
 import { loadConfig } from '../config/index.ts';
 import { MemoryResolver } from '../dns/index.ts';
 import { checkInbound, dkimSign } from '../mailauth/index.ts';
@@ -15,10 +14,7 @@ function run(dir: string, ...argv: string[]): Promise<RunResult> {
 }
 
 test('config dkim gen writes a 0600 key, adds a signing selector and prints a record that verifies its signatures', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'mailcove-dkim-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'mailcove.conf'), 'hostname: mail.example.com\ndataDir: data\nlisteners:\n  l:\n    ips: [127.0.0.1]\n    smtp: {}\n');
-  await writeFile(join(dir, 'domains.conf'), 'domains:\n  example.com: {}  # main domain\naccounts:\n  mjl:\n    domain: example.com\n    destinations:\n      mjl@example.com: {}\n');
+  const dir = await cliConfigDir(t, 'dkim');
   for (const [selector, kind] of [['2026a', 'ed25519'], ['2026b', 'rsa']] as const) {
     const r = await run(dir, 'config', 'dkim', 'gen', '--kind', kind, 'example.com', selector);
     assert.equal(r.code, 0, r.stderr);

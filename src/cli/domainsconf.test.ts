@@ -3,38 +3,13 @@
 // stays valid (`config test`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runArgv, runMailcove, type RunResult } from './testrun.ts';
+import { cliConfigDir, cliStaticText, runArgv, runMailcove, type RunResult } from './testrun.ts';
 import { verifyAdminPassword } from '../sasl/index.ts';
 
-const staticText = `hostname: mail.example.com
-dataDir: data
-listeners:
-  public:
-    ips: [127.0.0.1]
-    smtp: {}
-`;
-const domainsText = `# domains for the CLI tests
-domains:
-  example.com: {}
-accounts:
-  mjl:
-    domain: example.com
-    destinations:
-      mjl@example.com: {}
-  bob:
-    domain: example.com
-    destinations:
-      bob@example.com: {}
-`;
-
 async function setup(t: { after(fn: () => Promise<void>): void }, extraStatic = ''): Promise<{ dir: string; run: (words: number, ...argv: string[]) => Promise<RunResult> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailcove-domainsconf-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'mailcove.conf'), staticText + extraStatic);
-  await writeFile(join(dir, 'domains.conf'), domainsText);
+  const dir = await cliConfigDir(t, 'domainsconf', { static: cliStaticText + extraStatic });
   return { dir, run: (words, ...argv) => runMailcove(join(dir, 'mailcove.conf'), words, argv) };
 }
 

@@ -2,42 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { runMailcove } from './testrun.ts';
+import { cliConfigDir, cliDomainsText, runMailcove } from './testrun.ts';
 import { makeSelfSigned, publicKeyFingerprint } from '../tls/index.ts';
 
-const staticText = `hostname: mail.example.com
-dataDir: data
-listeners:
-  public:
-    ips: [127.0.0.1]
-    smtp: {}
-`;
-const domainsText = `domains:
-  example.com: {}
-accounts:
-  mjl:
-    domain: example.com
-    destinations:
-      mjl@example.com: {}
-      '@example.com': {}
-  bob:
-    domain: example.com
-    destinations:
-      bob@example.com: {}
-aliases:
-  team@example.com:
-    members: [mjl@example.com]
-`;
+// The CLI test accounts, with a catch-all for mjl and a list.
+const domainsText = cliDomainsText.replace("      mjl@example.com: {}\n", "      mjl@example.com: {}\n      '@example.com': {}\n") + 'aliases:\n  team@example.com:\n    members: [mjl@example.com]\n';
 
 async function setup(t: { after(fn: () => Promise<void>): void }): Promise<{ dir: string; run: (...argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailcove-tlspubkey-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'mailcove.conf'), staticText);
-  await writeFile(join(dir, 'domains.conf'), domainsText);
+  const dir = await cliConfigDir(t, 'tlspubkey', { domains: domainsText });
   const run = (...argv: string[]) => runMailcove(join(dir, 'mailcove.conf'), 3, argv);
   return { dir, run };
 }

@@ -4,22 +4,14 @@
 import type { Config, DynamicConfig } from '../config/index.ts';
 import type { Account, Store } from '../store/index.ts';
 import { authFailureLimiter } from '../sasl/index.ts';
-import { serverDir } from '../../test/serverdir.ts';
+import { loopbackStatic, serverDir } from '../../test/serverdir.ts';
 import type { ImapContext } from './context.ts';
 import { startImap, type RunningImap } from './start.ts';
 import { ImapTestClient } from './testclient.ts';
 
 export const testPassword = 'test1234 secret';
 
-export const staticText = `dataDir: data
-hostname: mail.example.com
-listeners:
-  local:
-    ips: [127.0.0.1]
-    tls: { selfSigned: true }
-    imap: {}
-    imaps: {}
-`;
+export const staticText = loopbackStatic('imap', 'imaps');
 
 export const domainsText = `domains:
   example.com: {}

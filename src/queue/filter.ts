@@ -54,7 +54,13 @@ export function matchesRetired(f: RetiredFilter, r: RetiredRecipient): boolean {
 }
 
 /** A hold rule matches when each non-empty field equals the message's (domains compared lowercased). */
+/** The MAIL FROM domain as rules and routes compare it: A-label (as recipient domains are kept), lowercased. */
+export function senderDomain(m: Pick<QueuedMessage, 'mailFrom'>): string {
+  const d = m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1);
+  return (domainToASCII(d) || d).toLowerCase();
+}
+
 export function holdRuleMatches(rule: { account: string; senderDomain: string; recipientDomain: string }, m: QueuedMessage, r: QueuedRecipient): boolean {
-  const senderDomain = (domainToASCII(m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1)) || m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1)).toLowerCase(); // rules keep A-labels, as recipient domains are
-  return (rule.account === '' || rule.account === m.account) && (rule.senderDomain === '' || rule.senderDomain.toLowerCase() === senderDomain) && (rule.recipientDomain === '' || rule.recipientDomain.toLowerCase() === r.domain.toLowerCase());
+  const sender = senderDomain(m);
+  return (rule.account === '' || rule.account === m.account) && (rule.senderDomain === '' || rule.senderDomain.toLowerCase() === sender) && (rule.recipientDomain === '' || rule.recipientDomain.toLowerCase() === r.domain.toLowerCase());
 }

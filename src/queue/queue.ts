@@ -16,7 +16,8 @@ import { counter, gauge } from '../metrics/index.ts';
 import type { Account, DeliveryAttempt, HoldRule, QueuedMessage, QueuedRecipient, RetiredRecipient, Store, Suppression, TlsResult } from '../store/index.ts';
 import { deliverDirect, deliverSmarthost, IpFailures, refreshDue, resolvePolicy, socksConnect, StsFetchBackoff, type CachedPolicy, type MtaStsPolicyStorage, type OutboundMessage, type RecipientOutcome } from '../smtpclient/index.ts';
 import { sendDsn, wantsDsn, type DsnEntry, type DsnSink } from './dsn.ts';
-import { holdRuleMatches, matchesQueued, matchesRetired, type QueueFilter, type RetiredFilter } from './filter.ts';
+import { holdRuleMatches, matchesQueued, matchesRetired, senderDomain, type QueueFilter, type RetiredFilter } from './filter.ts';
+import { domainToASCII } from 'node:url';
 import { baseAddress, suppressAfterFailures, suppressingFailure } from './suppression.ts';
 import { deliverLocalserve } from './localserve.ts';
 
@@ -248,9 +249,9 @@ export class Queue {
 
   /** The transport for a recipient: the first matching route (RFC-less policy), else direct. */
   #route(m: QueuedMessage, r: QueuedRecipient): string {
-    const senderDomain = m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1).toLowerCase();
-    const matches = (list: readonly string[], v: string) => list.length === 0 || list.some((x) => x.toLowerCase() === v.toLowerCase());
-    const route = this.#o.static.routes.find((rt: Route) => matches(rt.account, m.account) && matches(rt.fromDomain, senderDomain) && matches(rt.toDomain, r.domain) && r.attempts >= rt.minimumAttempts);
+    const sender = senderDomain(m);
+    const domainIn = (list: readonly string[], d: string) => list.length === 0 || list.some((x) => (domainToASCII(x) || x).toLowerCase() === d.toLowerCase()); // config may name U-labels
+    const route = this.#o.static.routes.find((rt: Route) => (rt.account.length === 0 || rt.account.includes(m.account)) && domainIn(rt.fromDomain, sender) && domainIn(rt.toDomain, r.domain) && r.attempts >= rt.minimumAttempts);
     return route?.transport ?? 'direct';
   }
 
@@ -292,10 +293,16 @@ export class Queue {
 
   async #deliver(transport: string, domain: string, items: Array<{ m: QueuedMessage; rs: QueuedRecipient[] }>): Promise<void> {
     const attempt = Math.min(...items.flatMap((it) => it.rs.map((r) => r.attempts)));
-    const tlsResults: TlsResult[] = [];
+    // TLS outcomes are written when they happen, before the messages sent over that connection are recorded
+    // (group commits keep that order), so a retired message's TLS result is never missing.
+    const tlsWrites: Array<Promise<void>> = [];
+    const tlsOutcome = (t: TlsResult) => {
+      tlsMetric.inc({ policy: t.policy, result: t.result });
+      tlsWrites.push(this.#o.store.queue.recordTlsResults([t]).catch((e: unknown) => this.#log.error({ err: e }, 'recording a TLS result failed')));
+    };
     const ctx = {
       resolver: this.#o.resolver, hostname: this.#o.static.hostname, log: this.#log, attempt, ipFailures: this.#ipFailures, stsBackoff: this.#stsBackoff,
-      mtaSts: this.#policyStorage(), tlsOutcome: (t: TlsResult) => void tlsResults.push(t), ...(this.#o.testing ? { testing: this.#o.testing } : {}),
+      mtaSts: this.#policyStorage(), tlsOutcome, ...(this.#o.testing ? { testing: this.#o.testing } : {}),
     };
     // Each message is recorded as soon as its recipients have outcomes (after its 250, say), so a crash later in a
     // long batch does not send it again; recording runs beside the sending and the transactions share group commits.
@@ -317,8 +324,7 @@ export class Queue {
       const password = t.smarthost.passwordFile ? (await readFile(isAbsolute(t.smarthost.passwordFile) ? t.smarthost.passwordFile : join(this.#o.configDir, t.smarthost.passwordFile), 'utf8')).split('\n')[0]!.trim() : undefined;
       outcomes = await deliverSmarthost(ctx, { host: t.smarthost.host, ...(t.smarthost.port ? { port: t.smarthost.port } : {}), tls: t.smarthost.tls, ...(t.smarthost.username ? { username: t.smarthost.username } : {}), ...(password !== undefined ? { password } : {}), verifyTLS: t.smarthost.verifyTLS }, messages);
     }
-    await this.#o.store.queue.recordTlsResults(tlsResults);
-    for (const t of tlsResults) tlsMetric.inc({ policy: t.policy, result: t.result });
+    await Promise.all(tlsWrites);
     items.forEach((_, i) => record(i, outcomes));
     await Promise.all(recording);
   }

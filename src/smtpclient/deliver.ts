@@ -5,7 +5,7 @@
 // outcome is reported per policy domain and MX host for TLS reporting (RFC 8460).
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Resolver } from '../dns/index.ts';
 import type { Logger } from '../log/index.ts';
 import { SmtpClient, SmtpClientError, type Reply } from './client.ts';
@@ -86,7 +86,7 @@ const permfail = (message: string, code = 550, enhanced = '5.0.0'): RecipientOut
 export async function deliverDirect(ctx: DeliveryContext, domain: string, messages: readonly OutboundMessage[]): Promise<Outcomes> {
   const outcomes: Outcomes = new Map();
   const literal = /^\[(?:IPv6:)?([^\]]+)\]$/i.exec(domain)?.[1]; // RFC 5321 §4.1.3 address literal: no MX lookup
-  const mx: MxLookup = literal ? { kind: 'hosts', hosts: [{ host: literal, preference: 0 }], authentic: false, domain } : await lookupMx(ctx.resolver, domain);
+  const mx: MxLookup = literal ? { kind: 'hosts', hosts: [{ host: literal, preference: 0 }], authentic: false } : await lookupMx(ctx.resolver, domain);
   if (mx.kind === 'nullmx') {
     failAll(messages, outcomes, permfail(`${domain} does not accept mail (null MX)`, 556, '5.1.10')); // RFC 7505 §4.2
     return outcomes;
@@ -332,7 +332,7 @@ export async function deliverSmarthost(
   const port = t.port ?? (t.tls === 'implicit' ? 465 : 587);
   const tlsOptions: ConnectionOptions = { servername: t.host, rejectUnauthorized: t.verifyTLS, minVersion: 'TLSv1.2', ...(ctx.testing?.ca ? { ca: [...rootCertificates, ...ctx.testing.ca] } : {}) };
   let ip = t.host;
-  if (!/^[\d.]+$|:/.test(t.host)) {
+  if (isIP(t.host) === 0) {
     const ips = await lookupHostIPs(ctx.resolver, t.host, 0);
     if (ips.kind === 'error') {
       failAll(messages, outcomes, tempfail(`resolving smarthost ${t.host}: ${ips.message}`, 451, '4.4.3'));

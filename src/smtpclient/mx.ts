@@ -10,7 +10,7 @@ export interface MxHost {
 }
 
 export type MxLookup =
-  | { kind: 'hosts'; hosts: MxHost[]; authentic: boolean; domain: string /* after CNAMEs */ }
+  | { kind: 'hosts'; hosts: MxHost[]; authentic: boolean }
   | { kind: 'nullmx' } // RFC 7505 §3: the domain accepts no mail
   | { kind: 'nodomain' } // NXDOMAIN: permanent
   | { kind: 'error'; message: string }; // temporary DNS failure
@@ -24,13 +24,13 @@ export async function lookupMx(resolver: Resolver, domain: string, random = Math
     if (isDnsError(e, 'nxdomain')) return { kind: 'nodomain' };
     return { kind: 'error', message: (e as Error).message };
   }
-  if (r.records.length === 0) return { kind: 'hosts', hosts: [{ host: r.finalName, preference: 0 }], authentic: r.authentic, domain: r.finalName }; // RFC 5321 §5.1: implicit MX
+  if (r.records.length === 0) return { kind: 'hosts', hosts: [{ host: r.finalName, preference: 0 }], authentic: r.authentic }; // RFC 5321 §5.1: implicit MX (the name after CNAMEs)
   const real = r.records.filter((m) => m.exchange !== '');
   if (real.length === 0) return { kind: 'nullmx' }; // RFC 7505 §3: "." as the only exchange
   // RFC 7505 §3 forbids a null MX beside others; such a record is skipped and the real ones used.
   const keyed = real.map((m) => ({ host: m.exchange, preference: m.preference, k: random() }));
   keyed.sort((a, b) => a.preference - b.preference || a.k - b.k);
-  return { kind: 'hosts', hosts: keyed.map(({ host, preference }) => ({ host, preference })), authentic: r.authentic, domain: r.finalName };
+  return { kind: 'hosts', hosts: keyed.map(({ host, preference }) => ({ host, preference })), authentic: r.authentic };
 }
 
 /** Recently failed IPs (bounded), tried last while their failure is fresh. */

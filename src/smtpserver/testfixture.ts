@@ -3,7 +3,7 @@
 import type { Config, DynamicConfig } from '../config/index.ts';
 import { MemoryResolver, type Resolver } from '../dns/index.ts';
 import type { Store } from '../store/index.ts';
-import { serverDir } from '../../test/serverdir.ts';
+import { loopbackStatic, serverDir } from '../../test/serverdir.ts';
 import type { SmtpContext } from './context.ts';
 import { startSmtp, type RunningSmtp } from './start.ts';
 import { SmtpTestClient } from './testclient.ts';
@@ -12,16 +12,7 @@ import { Queue, type QueueOptions } from '../queue/index.ts';
 
 export const testPassword = 'test1234 secret';
 
-export const staticText = `dataDir: data
-hostname: mail.example.com
-listeners:
-  local:
-    ips: [127.0.0.1]
-    tls: { selfSigned: true }
-    smtp: {}
-    submission: {}
-    submissions: {}
-`;
+export const staticText = loopbackStatic('smtp', 'submission', 'submissions');
 
 export const domainsText = `domains:
   example.com:

@@ -20,7 +20,7 @@ interface MessageRow {
 }
 interface RecipientRow {
   id: number; message_id: number; address: string; domain: string; notify: string | null; orcpt: string | null; next_attempt: number; attempts: number; last_error: string | null;
-  held: number; last_attempt: number | null; delayed_dsn: number; failures: number;
+  held: number; last_attempt: number | null; delayed_dsn: number;
 }
 interface RetiredRow {
   id: number; message_id: number; account: string; mail_from: string; fromid: string | null; address: string; domain: string; size: number; received: number;
@@ -162,8 +162,8 @@ export class SqliteQueue implements QueueStore {
       for (const id of recipientIds) log.run(id, time, JSON.stringify(attempt));
       const error = attempt.success ? null : attempt.error ?? 'failed';
       if (outcome.kind === 'retry') {
-        this.#stmt(`UPDATE recipients SET attempts = attempts + 1, last_attempt = ?, last_error = ?, next_attempt = ?, failures = CASE WHEN ? THEN 0 ELSE failures + 1 END,
-          delayed_dsn = max(delayed_dsn, ?) WHERE id IN (SELECT value FROM json_each(?))`).run(time, error, outcome.nextAttempt.getTime(), attempt.success ? 1 : 0, outcome.delayedDsnSent ? 1 : 0, ids(recipientIds));
+        this.#stmt(`UPDATE recipients SET attempts = attempts + 1, last_attempt = ?, last_error = ?, next_attempt = ?,
+          delayed_dsn = max(delayed_dsn, ?) WHERE id IN (SELECT value FROM json_each(?))`).run(time, error, outcome.nextAttempt.getTime(), outcome.delayedDsnSent ? 1 : 0, ids(recipientIds));
         return [];
       }
       const rows = this.#stmt('SELECT r.*, m.account, m.mail_from, m.fromid, m.size, m.received, m.envid FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.id IN (SELECT value FROM json_each(?))').all(ids(recipientIds)) as unknown as Array<RecipientRow & { account: string; mail_from: string; fromid: string | null; size: number; received: number; envid: string | null }>;
@@ -321,7 +321,7 @@ function toRetired(r: RetiredRow): RetiredRecipient {
 function toMessage(m: MessageRow, rs: readonly RecipientRow[]): QueuedMessage {
   const recipients: QueuedRecipient[] = rs.map((r) => ({
     id: r.id, address: r.address, domain: r.domain, nextAttempt: new Date(r.next_attempt), attempts: r.attempts,
-    held: r.held === 1, holdChecked: r.held === 2, delayedDsnSent: r.delayed_dsn === 1, failures: r.failures, ...(r.last_attempt !== null ? { lastAttempt: new Date(r.last_attempt) } : {}),
+    held: r.held === 1, holdChecked: r.held === 2, delayedDsnSent: r.delayed_dsn === 1, ...(r.last_attempt !== null ? { lastAttempt: new Date(r.last_attempt) } : {}),
     ...(r.notify !== null ? { notify: r.notify } : {}), ...(r.orcpt !== null ? { orcpt: r.orcpt } : {}), ...(r.last_error !== null ? { lastError: r.last_error } : {}),
   }));
   return {

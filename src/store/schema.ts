@@ -125,7 +125,6 @@ ALTER TABLE messages ADD COLUMN fromid TEXT;             -- unique MAIL FROM id 
 ALTER TABLE recipients ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE recipients ADD COLUMN last_attempt INTEGER;  -- ms since epoch
 ALTER TABLE recipients ADD COLUMN delayed_dsn INTEGER NOT NULL DEFAULT 0; -- RFC 3464 'delayed' DSN sent
-ALTER TABLE recipients ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;    -- consecutive failed attempts
 CREATE INDEX messages_fromid ON messages (fromid);
 CREATE TABLE attempts (recipient_id INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL); -- data: JSON DeliveryAttempt
 CREATE INDEX attempts_recipient ON attempts (recipient_id);

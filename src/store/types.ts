@@ -243,7 +243,6 @@ export interface QueuedRecipient {
   holdChecked: boolean; // released, or already checked against the hold rules (they apply once, before the first attempt)
   lastAttempt?: Date;
   delayedDsnSent: boolean; // RFC 3464 'delayed' DSN already sent
-  failures: number; // consecutive failed attempts
 }
 export interface QueuedMessage extends Omit<QueueInput, 'spoolPath' | 'recipients' | 'nextAttempt'> {
   id: number;
