@@ -42,7 +42,7 @@ before(async () => {
 });
 
 after(async () => {
-  servers?.stop();
+  await servers?.stop();
   await f?.cleanup();
 });
 

@@ -22,7 +22,8 @@ export interface TestZone {
 
 export interface DnsServers {
   resolver: StubResolver;
-  stop(): void;
+  /** Stops both daemons and waits for them to exit before removing their folder (they write pid files on the way out). */
+  stop(): Promise<void>;
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1 (as far as we can tell before the daemon binds it). */
@@ -59,8 +60,8 @@ async function waitReady(server: string, name: string): Promise<void> {
 export async function startDnsServers(zones: readonly TestZone[]): Promise<DnsServers> {
   const dir = mkdtempSync(join(tmpdir(), 'mailcove-dns-'));
   const daemons: ChildProcess[] = [];
-  const stop = () => {
-    for (const p of daemons) p.kill('SIGTERM');
+  const stop = async () => {
+    await Promise.all(daemons.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise<void>((res) => { p.once('exit', () => res()); p.kill('SIGTERM'); }))));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -103,7 +104,7 @@ export async function startDnsServers(zones: readonly TestZone[]): Promise<DnsSe
     await waitReady(`127.0.0.1:${unboundPort}`, probeZone);
     return { resolver: new StubResolver({ servers: [`127.0.0.1:${unboundPort}`], timeoutMs: 2000, attempts: 1 }), stop };
   } catch (e) {
-    stop();
+    await stop();
     throw e;
   }
 }

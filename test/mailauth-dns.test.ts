@@ -36,7 +36,7 @@ before(async () => {
 });
 
 after(async () => {
-  servers?.stop();
+  await servers?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -85,7 +85,7 @@ after(async () => {
   await sender?.done();
   await receiver?.done();
   stsServer?.close();
-  dns?.stop();
+  await dns?.stop();
   ca?.remove();
 });
 

@@ -363,14 +363,18 @@ export class Queue {
     } else if (final) {
       for (const r of rs) if (wantsDsn(r, 'failed')) dsn.push({ recipient: r, kind: 'failed', status: o.enhanced?.startsWith('5') ? o.enhanced : o.permanent ? '5.0.0' : '4.4.7', diagnostic: o.reply ?? o.message, ...(o.mx ? { remoteMta: o.mx } : {}) }); // RFC 3463 4.4.7: delivery time expired
       await this.#sendDsn(m, dsn);
-      await q.recordAttempt(rs.map((r) => r.id), attempt, { kind: 'retire', success: false, keepUntil });
+      const suppress: Array<Omit<Suppression, 'created'>> = [];
       if (m.account !== '' && a.transport !== 'suppressed' && a.transport !== 'admin') {
         for (const r of rs) {
           // A refusal that names the mailbox, or the recipient's last messages all failed (this one included).
-          if (o.permanent && suppressingFailure(attempt)) await this.#suppress(m.account, r.address, `permanent failure: ${o.message}`);
-          else if ((await q.retiredFor(m.account, r.address, suppressAfterFailures)).filter((x) => !x.success).length >= suppressAfterFailures) await this.#suppress(m.account, r.address, `${suppressAfterFailures} messages in a row failed: ${o.message}`);
+          const reason = o.permanent && suppressingFailure(attempt) ? `permanent failure: ${o.message}`
+            : await this.#failedInARow(m.account, r.address) ? `${suppressAfterFailures} messages in a row failed: ${o.message}` : undefined;
+          if (reason) suppress.push({ account: m.account, base: baseAddress(r.address), address: r.address, reason, manual: false });
         }
       }
+      // One transaction: the suppression is visible together with the failure that caused it.
+      await q.recordAttempt(rs.map((r) => r.id), attempt, { kind: 'retire', success: false, keepUntil, suppress });
+      for (const x of suppress) this.#log.info({ account: x.account, address: x.address }, 'recipient suppressed');
     } else {
       const delay = (this.#o.testing?.firstRetryMs ?? firstRetryMs) * 2 ** (attempts - 1); // 7.5 min, 15, 30, ...
       const delayed = attempts >= s.delayedDsnAfter && rs.some((r) => !r.delayedDsnSent);
@@ -400,9 +404,10 @@ export class Queue {
     }
   }
 
-  async #suppress(account: string, address: string, reason: string): Promise<void> {
-    await this.#o.store.queue.addSuppression({ account, base: baseAddress(address), address, reason, manual: false });
-    this.#log.info({ account, address }, 'recipient suppressed');
+  /** Whether the recipient's previous messages failed too, so that with this one suppressAfterFailures failed in a row. */
+  async #failedInARow(account: string, address: string): Promise<boolean> {
+    const before = await this.#o.store.queue.retiredFor(account, address, suppressAfterFailures - 1);
+    return before.length === suppressAfterFailures - 1 && before.every((x) => !x.success);
   }
 
   #dsnSink(): DsnSink {

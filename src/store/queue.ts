@@ -174,6 +174,7 @@ export class SqliteQueue implements QueueStore {
         const data = { envid: r.envid ?? undefined, notify: r.notify ?? undefined, orcpt: r.orcpt ?? undefined, attempts: list };
         insert.run(r.id, r.message_id, r.account, r.mail_from, r.fromid, r.address, r.domain, r.size, r.received, time, outcome.keepUntil.getTime(), outcome.success ? 1 : 0, outcome.success ? null : error, JSON.stringify(data));
       }
+      for (const x of outcome.suppress ?? []) this.#insertSuppression(x);
       return this.#deleteRecipients(recipientIds);
     });
     await this.#files.remove(removed);
@@ -251,7 +252,11 @@ export class SqliteQueue implements QueueStore {
   }
 
   async addSuppression(x: Omit<Suppression, 'created'>): Promise<void> {
-    await this.#commit.write(() => this.#stmt('INSERT OR REPLACE INTO suppressions (account, base, address, reason, manual, created) VALUES (?, ?, ?, ?, ?, ?)').run(x.account, x.base, x.address, x.reason, x.manual ? 1 : 0, Date.now()));
+    await this.#commit.write(() => this.#insertSuppression(x));
+  }
+
+  #insertSuppression(x: Omit<Suppression, 'created'>): void {
+    this.#stmt('INSERT OR REPLACE INTO suppressions (account, base, address, reason, manual, created) VALUES (?, ?, ?, ?, ?, ?)').run(x.account, x.base, x.address, x.reason, x.manual ? 1 : 0, Date.now());
   }
 
   async removeSuppression(account: string, base: string): Promise<void> {

@@ -272,7 +272,7 @@ export interface DeliveryAttempt {
 /** What becomes of recipients after an attempt. */
 export type AttemptOutcome =
   | { kind: 'retry'; nextAttempt: Date; delayedDsnSent?: boolean }
-  | { kind: 'retire'; success: boolean; keepUntil: Date };
+  | { kind: 'retire'; success: boolean; keepUntil: Date; /** Added in the same transaction, so they are visible with the retirement. */ suppress?: ReadonlyArray<Omit<Suppression, 'created'>> };
 /** A delivered or failed recipient in the retired history. */
 export interface RetiredRecipient {
   id: number; messageId: number; account: string; mailFrom: string; fromid?: string; address: string; domain: string;
