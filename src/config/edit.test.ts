@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { loadConfig, addDomain, removeDomain, addAddress, removeAddress, addAlias, removeAlias, aliasAddMembers, aliasRemoveMembers, ConfigError, type Config } from './index.ts';
+import { loadConfig, addDomain, removeDomain, addAddress, removeAddress, addAlias, removeAlias, aliasAddMembers, aliasRemoveMembers, setAccountSettings, setDomainSettings, ConfigError, type Config } from './index.ts';
 import { configDir, domainsText as base, type TestDir } from './testfixture.ts';
 
 // The folder's test domains without the IDN address, plus an account bob and a commented list.
@@ -128,4 +128,25 @@ test('alias members are added and removed in the list as written, keeping its co
   await removeAlias(cfg, 'Team@Example.com');
   assert.deepEqual(cfg.domains.aliases, {});
   assert.deepEqual((await loadConfig(d.staticPath)).domains, cfg.domains);
+});
+
+test('setAccountSettings sets and clears full name, quota and the login switch; an unknown account is refused', async (t) => {
+  const { cfg, text, refused } = await setup(t);
+  let cur = await setAccountSettings(cfg, 'bob', { fullName: 'Bob Böhm', quotaBytes: 1048576, loginDisabled: 'moved to another server' });
+  assert.deepEqual([cur.accounts['bob']?.fullName, cur.accounts['bob']?.quotaBytes, cur.accounts['bob']?.loginDisabled], ['Bob Böhm', 1048576, 'moved to another server']);
+  assert.match(await text(), /# the team list/); // comments survive
+  cur = await setAccountSettings(cfg, 'bob', { quotaBytes: null, loginDisabled: null });
+  assert.deepEqual([cur.accounts['bob']?.fullName, cur.accounts['bob']?.quotaBytes, cur.accounts['bob']?.loginDisabled], ['Bob Böhm', undefined, undefined]);
+  assert.deepEqual((await loadConfig(cfg.paths.static)).domains.accounts['bob']?.fullName, 'Bob Böhm');
+  await refused(() => setAccountSettings(cfg, 'nobody', { fullName: 'x' }), /no account "nobody"/);
+});
+
+test('setDomainSettings sets the sub-address separators and description, and clears them', async (t) => {
+  const { cfg, refused } = await setup(t);
+  let cur = await setDomainSettings(cfg, 'example.com', { localpartCatchallSeparator: ['-', '+'], description: 'main domain' });
+  assert.deepEqual(cur.domains['example.com']?.localpartCatchallSeparator, ['-', '+']);
+  assert.equal(cur.domains['example.com']?.description, 'main domain');
+  cur = await setDomainSettings(cfg, 'example.com', { localpartCatchallSeparator: null, description: null });
+  assert.equal(cur.domains['example.com']?.description, undefined);
+  await refused(() => setDomainSettings(cfg, 'nope.example', { description: 'x' }), /no domain "nope.example"/);
 });

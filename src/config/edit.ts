@@ -146,6 +146,45 @@ export async function removeAccount(cfg: Config, name: string): Promise<DomainsC
   });
 }
 
+/** Settings of an account; null removes one (back to its default). */
+export interface AccountSettings {
+  fullName?: string | null;
+  quotaBytes?: number | null; // 0 or null: no limit
+  loginDisabled?: string | null; // the message shown when a login is refused
+}
+
+/** Sets or clears account settings (the account page's full name; the admin page's quota and login switch). */
+export async function setAccountSettings(cfg: Config, name: string, settings: AccountSettings): Promise<DomainsConfig> {
+  return editDomains(cfg, `changing account ${name}`, (doc, cur) => {
+    if (!cur.accounts[name]) refuse(cfg.paths.domains, `accounts.${name}`, `no account ${JSON.stringify(name)}`);
+    (doc.getIn(['accounts', name], true) as YAMLMap).flow = false;
+    for (const [k, v] of Object.entries(settings)) {
+      if (v === undefined) continue;
+      if (v === null || v === '') doc.deleteIn(['accounts', name, k]);
+      else doc.setIn(['accounts', name, k], v);
+    }
+  });
+}
+
+/** Settings of a domain; null removes one. */
+export interface DomainSettings {
+  description?: string | null;
+  localpartCatchallSeparator?: string | string[] | null; // RFC 5233 sub-addressing
+}
+
+export async function setDomainSettings(cfg: Config, name: string, settings: DomainSettings): Promise<DomainsConfig> {
+  return editDomains(cfg, `changing domain ${name}`, (doc, cur) => {
+    const key = domainKey(doc, configuredDomain(cfg, cur, name))!;
+    if (!isMap(doc.getIn(['domains', key], true))) doc.setIn(['domains', key], doc.createNode({}));
+    (doc.getIn(['domains', key], true) as YAMLMap).flow = false;
+    for (const [k, v] of Object.entries(settings)) {
+      if (v === undefined) continue;
+      if (v === null || v === '' || (Array.isArray(v) && v.length === 0)) doc.deleteIn(['domains', key, k]);
+      else doc.setIn(['domains', key, k], doc.createNode(Array.isArray(v) && v.length === 1 ? v[0] : v));
+    }
+  });
+}
+
 /**
  * Adds an address to an account: 'local@domain', a bare localpart at the account's
  * domain, or '@domain' as the domain's catch-all. Written as its canonical full address.

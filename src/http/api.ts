@@ -88,7 +88,11 @@ export interface ApiEndpointOptions {
   verify: LoginVerifier;
   authFailures: AuthFailureLimiter; // shared with SMTP and IMAP
   maxBodyBytes?: number;
+  /** Told of every login attempt, for the login history (account is the verified one, when ok). */
+  onLogin?: (a: WebLoginAttempt) => void;
 }
+
+export interface WebLoginAttempt { username: string; account: string | undefined; ip: string; result: 'ok' | 'badauth' | 'ratelimited' | 'error'; secure: boolean }
 
 export type ApiEndpoint = (c: HttpContext, methodName: string) => Promise<void>;
 
@@ -124,7 +128,9 @@ export function apiEndpoint(o: ApiEndpointOptions): ApiEndpoint {
 
 async function login(o: ApiEndpointOptions, c: HttpContext, body: unknown): Promise<void> {
   const { username, password } = parse(loginRequest, body);
+  const record = (result: WebLoginAttempt['result'], account?: string) => o.onLogin?.({ username, account, ip: c.clientIP, result, secure: c.secure });
   if (!o.authFailures.allowed(c.clientIP)) {
+    record('ratelimited');
     logins.inc({ surface: o.surface, result: 'ratelimited' });
     throw new ApiError('user:error', 'too many failed logins, try again later', 429);
   }
@@ -132,10 +138,12 @@ async function login(o: ApiEndpointOptions, c: HttpContext, body: unknown): Prom
   try {
     account = await o.verify(username, password);
   } catch (e) {
+    record('error');
     logins.inc({ surface: o.surface, result: 'error' });
     throw e;
   }
   if (account === undefined) {
+    record('badauth');
     logins.inc({ surface: o.surface, result: 'badauth' });
     c.log.info({ surface: o.surface, username, ip: c.clientIP }, 'web login failed');
     await o.authFailures.failed(c.clientIP); // waits the failure delay
@@ -145,6 +153,7 @@ async function login(o: ApiEndpointOptions, c: HttpContext, body: unknown): Prom
   const old = o.sessions.idFromCookie(c.req.headers.cookie);
   if (old) await o.sessions.end(old); // a login replaces the browser's session on this surface
   const s = await o.sessions.create(account);
+  record('ok', account);
   logins.inc({ surface: o.surface, result: 'ok' });
   c.log.info({ surface: o.surface, account, ip: c.clientIP }, 'web login');
   c.res.setHeader('Set-Cookie', o.sessions.setCookie(s, c.surfacePath, c.secure));

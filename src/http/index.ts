@@ -4,9 +4,10 @@ export { startHttp, clientAddress, contentSecurityPolicy, defaultRequestLimits, 
 export {
   ApiError, apiEndpoint, defineApi, method, loginRequest, csrfHeader, defaultMaxBodyBytes,
   type Api, type ApiCall, type ApiEndpoint, type ApiEndpointOptions, type ApiErrorBody, type ApiErrorCode, type ApiMethod, type ApiRequest, type ApiResponse, type Auth,
-  type LoginRequest, type LoginResponse, type LoginVerifier, type LogoutRequest, type LogoutResponse,
+  type LoginRequest, type LoginResponse, type WebLoginAttempt, type LoginVerifier, type LogoutRequest, type LogoutResponse,
 } from './api.ts';
 export { Sessions, memorySessionBackend, storeSessionBackend, defaultIdleMs, defaultMaxMs, type Session, type SessionBackend } from './sessions.ts';
 export { staticFile, bundle, serveStatic, negotiateEncoding, type StaticFile } from './static.ts';
 export { surfaceHandler } from './surface.ts';
 export { accountVerifier } from './verify.ts';
+export { frontendFiles } from './frontend.ts';

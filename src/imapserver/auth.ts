@@ -1,30 +1,36 @@
 // LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE (RFC 9051 §6.2.2, SASL-IR RFC 4959): the SASL
 // exchange over "+" continuations, failures answered NO [AUTHENTICATIONFAILED] after the
 // shared failed-login delay, and every client mistake a BAD that keeps the session usable.
-import { isBase64, isSaslError, loginContext, maxResponseLine, startSasl, type SaslExchange } from '../sasl/index.ts';
+import { isBase64, isSaslError, loginContext, maxResponseLine, recordLogin, startSasl, type LoginResult } from '../sasl/index.ts';
 import { ImapError, bad, no } from './errors.ts';
 import { capabilities, imapMechanisms, plaintextAllowed } from './any.ts';
 import type { CommandSpec, Session } from './session.ts';
 
 
-function exchange(s: Session, mechanism: string): SaslExchange {
-  return startSasl(mechanism, loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) }));
-}
 
 /** Runs an exchange to its end; throws ImapError for failures. */
-async function authenticate(s: Session, mechanism: string, first: Buffer | undefined, interactive: boolean): Promise<{ account: string; username: string }> {
-  if (!s.ctx.authFailures.allowed(s.remoteIP)) throw no('UNAVAILABLE', 'too many failed logins from your network, try again later'); // RFC 5530 §3
+async function authenticate(s: Session, mechanism: string, first: Buffer | undefined, interactive: boolean, shownMechanism = mechanism): Promise<{ account: string; username: string }> {
+  const context = loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) });
+  const record = (result: LoginResult) => recordLogin(s.ctx.store, { ...context.tried, ip: s.remoteIP, protocol: 'imap', mechanism: shownMechanism, result, tls: s.tls?.version ?? '' });
+  if (!s.ctx.authFailures.allowed(s.remoteIP)) {
+    record('ratelimited');
+    throw no('UNAVAILABLE', 'too many failed logins from your network, try again later'); // RFC 5530 §3
+  }
   let response = first;
   try {
-    const ex = exchange(s, mechanism);
+    const ex = startSasl(mechanism, context);
     for (;;) {
       const step = await ex.step(response);
       if (step.kind === 'success') {
         // RFC 9051 §6.2.2: additional data with success goes in a continuation, answered with an empty line.
         if (step.data && interactive && (await challenge(s, step.data)).length !== 0) throw bad('expected an empty response');
         const disabled = s.ctx.domains().accounts[step.account]?.loginDisabled;
-        if (disabled) throw no('AUTHORIZATIONFAILED', `login disabled: ${disabled}`); // RFC 5530 §3
+        if (disabled) {
+          record('disabled');
+          throw no('AUTHORIZATIONFAILED', `login disabled: ${disabled}`); // RFC 5530 §3
+        }
         s.ctx.authFailures.succeeded(s.remoteIP);
+        record('ok');
         return { account: step.account, username: step.username };
       }
       if (!interactive) throw bad('unexpected challenge');
@@ -34,12 +40,14 @@ async function authenticate(s: Session, mechanism: string, first: Buffer | undef
     if (isSaslError(e)) {
       s.log.info({ mechanism, kind: e.kind, msg: e.message }, 'authentication failed');
       if (e.kind === 'malformed') {
+        record('malformed');
         await s.ctx.authFailures.failed(s.remoteIP);
         throw bad(`malformed ${mechanism} message`);
       }
       if (e.kind === 'unsupported') throw no('CANNOT', e.message);
       if (e.kind === 'temporary') throw no('UNAVAILABLE', 'temporary authentication failure'); // RFC 5530 §3
       if (e.kind === 'aborted') throw bad('authentication cancelled');
+      record('badauth');
       await s.ctx.authFailures.failed(s.remoteIP);
       throw no('AUTHENTICATIONFAILED', 'invalid credentials'); // RFC 5530 §3
     }
@@ -79,7 +87,7 @@ export const authCommands: Record<string, CommandSpec> = {
       if (!plaintextAllowed(s)) throw no('PRIVACYREQUIRED', 'LOGIN needs TLS: use STARTTLS first'); // RFC 9051 §6.2.3, RFC 5530 §3
       if (user.includes(0) || pass.includes(0)) throw bad('NUL in user name or password');
       // The PLAIN mechanism checks the password exactly as AUTHENTICATE PLAIN would (RFC 4616 message: "\0user\0pass").
-      const who = await authenticate(s, 'PLAIN', Buffer.concat([Buffer.from([0]), user, Buffer.from([0]), pass]), false);
+      const who = await authenticate(s, 'PLAIN', Buffer.concat([Buffer.from([0]), user, Buffer.from([0]), pass]), false, 'LOGIN');
       return loggedIn(s, who);
     },
   },

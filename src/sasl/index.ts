@@ -8,4 +8,5 @@ export { startSasl, offeredMechanisms, type SaslMechanism } from './mechanisms.t
 export { SaslError, isSaslError, isBase64, maxResponseLine, type SaslContext, type SaslExchange, type SaslStep, type SaslErrorKind } from './context.ts';
 export { authFailureLimiter, defaultAuthFailureLimits, type AuthFailureLimiter } from './limiter.ts';
 export { scramClient, type ScramClient } from './testclient.ts';
-export { loginContext, loginAccount } from './login.ts';
+export { loginContext, loginAccount, type LoginTried } from './login.ts';
+export { recordLogin, type LoginResult } from './loginlog.ts';

@@ -15,17 +15,25 @@ export function loginAccount(config: DomainsConfig, username: string): string | 
   return t?.kind === 'account' ? t.account : undefined;
 }
 
-export function loginContext(o: { store: Store; domains: DomainsConfig; hostname: string; tls?: { socket: TLSSocket; version: string } }): SaslContext {
-  const ctx: SaslContext = {
+/** What a SASL exchange tried to log in as, for the login history (set as the mechanism looks up its user). */
+export interface LoginTried { username: string; account: string }
+
+export function loginContext(o: { store: Store; domains: DomainsConfig; hostname: string; tls?: { socket: TLSSocket; version: string } }): SaslContext & { tried: LoginTried } {
+  const tried: LoginTried = { username: '', account: '' };
+  const ctx: SaslContext & { tried: LoginTried } = {
     hostname: o.hostname,
+    tried,
     lookup: async (username) => {
       const account = loginAccount(o.domains, username);
+      tried.username = username;
+      tried.account = account ?? '';
       if (!account) return undefined;
       const credentials = await o.store.auth.getCredentials(account);
       return isStoredCredentials(credentials) ? { account, credentials } : undefined;
     },
     lookupPublicKey: async (fingerprint) => {
       const k = await o.store.auth.getTlsPublicKey(fingerprint);
+      if (k) Object.assign(tried, { username: k.loginAddress, account: k.account });
       return k ? { account: k.account, loginAddress: k.loginAddress } : undefined;
     },
   };

@@ -2,7 +2,7 @@
 // with every client mistake answered as a protocol error and the session kept usable.
 import { SmtpError } from '../smtp/index.ts';
 import { isLoopback } from '../conn/address.ts';
-import { isBase64, isSaslError, loginContext, maxResponseLine, offeredMechanisms, startSasl, type SaslContext } from '../sasl/index.ts';
+import { isBase64, isSaslError, loginContext, maxResponseLine, offeredMechanisms, recordLogin, startSasl, type LoginResult } from '../sasl/index.ts';
 import { clientKeyFingerprint } from '../tls/index.ts';
 import type { Session } from './session.ts';
 
@@ -18,7 +18,7 @@ export function authMechanisms(s: Session): string[] {
   return offeredMechanisms({ tls: !!s.tls, allowPlaintext: true, external: !!(s.tls && clientKeyFingerprint(s.tls.socket)) });
 }
 
-function saslContext(s: Session): SaslContext {
+function saslContext(s: Session): ReturnType<typeof loginContext> {
   return loginContext({ store: s.ctx.store, domains: s.ctx.domains(), hostname: s.listener.hostname, ...(s.tls ? { tls: s.tls } : {}) });
 }
 
@@ -40,10 +40,15 @@ export async function cmdAuth(s: Session, args: string): Promise<void> {
   if (!m) throw new SmtpError(501, '5.5.4', 'syntax: AUTH mechanism [initial-response]');
   const mechanism = m[1]!.toUpperCase();
   if (!authMechanisms(s).includes(mechanism)) throw new SmtpError(504, '5.5.4', 'mechanism not supported'); // RFC 4954 §4
-  if (!s.ctx.authFailures.allowed(s.remoteIP)) throw new SmtpError(454, '4.7.0', 'too many failed logins from your network, try again later');
+  const context = saslContext(s);
+  const record = (result: LoginResult) => recordLogin(s.ctx.store, { ...context.tried, ip: s.remoteIP, protocol: 'submission', mechanism, result, tls: s.tls?.version ?? '' });
+  if (!s.ctx.authFailures.allowed(s.remoteIP)) {
+    record('ratelimited');
+    throw new SmtpError(454, '4.7.0', 'too many failed logins from your network, try again later');
+  }
   let response = m[2] === undefined ? undefined : m[2] === '=' ? Buffer.alloc(0) : decodeResponse(m[2]);
   try {
-    const exchange = startSasl(mechanism, saslContext(s));
+    const exchange = startSasl(mechanism, context);
     for (;;) {
       const step = await exchange.step(response);
       if (step.kind === 'success') {
@@ -53,8 +58,12 @@ export async function cmdAuth(s: Session, args: string): Promise<void> {
           if (ack.length !== 0) throw new SmtpError(501, '5.5.2', 'expected an empty response');
         }
         const disabled = s.ctx.domains().accounts[step.account]?.loginDisabled;
-        if (disabled) throw new SmtpError(525, '5.7.13', `login disabled: ${disabled}`); // RFC 4954 §6
+        if (disabled) {
+          record('disabled');
+          throw new SmtpError(525, '5.7.13', `login disabled: ${disabled}`); // RFC 4954 §6
+        }
         s.ctx.authFailures.succeeded(s.remoteIP);
+        record('ok');
         s.account = { name: step.account, username: step.username };
         s.log.info({ account: step.account, mechanism }, 'authenticated');
         s.reply(235, '2.7.0', 'authentication successful'); // RFC 4954 §6
@@ -65,10 +74,14 @@ export async function cmdAuth(s: Session, args: string): Promise<void> {
   } catch (e) {
     if (isSaslError(e)) {
       s.log.info({ mechanism, kind: e.kind, msg: e.message }, 'authentication failed');
-      if (e.kind === 'malformed') throw new SmtpError(501, '5.5.2', `malformed ${mechanism} message`);
+      if (e.kind === 'malformed') {
+        record('malformed');
+        throw new SmtpError(501, '5.5.2', `malformed ${mechanism} message`);
+      }
       if (e.kind === 'unsupported') throw new SmtpError(504, '5.5.4', e.message);
       if (e.kind === 'temporary') throw new SmtpError(454, '4.7.0', 'temporary authentication failure'); // RFC 4954 §6
       if (e.kind === 'aborted') throw new SmtpError(501, '5.0.0', 'authentication cancelled');
+      record('badauth');
       await s.ctx.authFailures.failed(s.remoteIP);
       throw new SmtpError(535, '5.7.8', 'authentication credentials invalid'); // RFC 4954 §6
     }

@@ -8,5 +8,5 @@ export { hierarchySeparator, specialUses, systemFlags } from './types.ts';
 export { metadataLimits } from './account.ts';
 export type {
   Account, Added, AppendInput, AuthStore, ByteRange, ChangeEvent, ChangeFeed, ChangeListener, DeliverInput, FlagChange, FlagResult, FlagsUpdated,
-  MailboxInfo, MailboxStatus, MessageAttributes, MessageMeta, MessageQuery, MessageRow, MetadataEntry, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, DeliveryAttempt, AttemptOutcome, RetiredRecipient, HoldRule, Suppression, TlsResult, TlsResultCount, SubmissionCounts, TlsPublicKey, WebSession, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
+  MailboxInfo, MailboxStatus, MessageAttributes, MessageMeta, MessageQuery, MessageRow, MetadataEntry, ModSeq, QueueInput, QueuedMessage, QueuedRecipient, QueueStore, DeliveryAttempt, AttemptOutcome, RetiredRecipient, HoldRule, Suppression, TlsResult, TlsResultCount, SubmissionCounts, TlsPublicKey, WebSession, LoginAttempt, Quota, SpecialUse, Store, SystemFlag, Uid, UidMapping, UidSet, VerifyReport,
 } from './types.ts';

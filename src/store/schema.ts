@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { StoreError } from './errors.ts';
 import { tlsPublicKeysSchema } from './tlspubkeys.ts';
 import { webSessionsSchema } from './websessions.ts';
+import { loginAttemptsSchema } from './loginattempts.ts';
 
 const accountSchema = `
 CREATE TABLE account (
@@ -157,7 +158,7 @@ type DatabaseKind = 'account' | 'auth' | 'queue';
  */
 const schemas: Record<DatabaseKind, { create: string; migrations: readonly string[] }> = {
   account: { create: accountSchema, migrations: [metadataSchema] }, // 2: IMAP METADATA (RFC 5464)
-  auth: { create: authSchema, migrations: [tlsPublicKeysSchema, webSessionsSchema] }, // 2: TLS public keys (IF NOT EXISTS: older builds created them on every open); 3: web sessions (issue 6)
+  auth: { create: authSchema, migrations: [tlsPublicKeysSchema, webSessionsSchema, loginAttemptsSchema] }, // 2: TLS public keys (IF NOT EXISTS: older builds created them on every open); 3: web sessions, 4: login attempts (issue 6)
   queue: { create: queueSchema, migrations: [queueDeliverySchema] }, // 2: delivery (issue 5)
 };
 

@@ -10,10 +10,11 @@ import { Checkpointer } from './checkpointer.ts';
 import { StoreError } from './errors.ts';
 import { GroupCommit, fsyncDir, openCommitted } from './groupcommit.ts';
 import { checkAccountName } from './names.ts';
-import type { Account, AuthStore, QueueStore, Store, TlsPublicKey, WebSession } from './types.ts';
+import type { Account, AuthStore, QueueStore, Store, TlsPublicKey, WebSession, LoginAttempt } from './types.ts';
 import { SqliteQueue } from './queue.ts';
 import { TlsPublicKeys } from './tlspubkeys.ts';
 import { WebSessions } from './websessions.ts';
+import { LoginAttempts } from './loginattempts.ts';
 import { verifyAccountDir } from './verify.ts';
 
 const log = logger('store');
@@ -28,12 +29,14 @@ class SqliteAuth implements AuthStore {
   readonly #commit: GroupCommit;
   readonly #tlsPublicKeys: TlsPublicKeys;
   readonly #webSessions: WebSessions;
+  readonly #loginAttempts: LoginAttempts;
 
   constructor(db: DatabaseSync, commit: GroupCommit) {
     this.#db = db;
     this.#commit = commit;
     this.#tlsPublicKeys = new TlsPublicKeys(db, commit);
     this.#webSessions = new WebSessions(db, commit);
+    this.#loginAttempts = new LoginAttempts(db, commit);
   }
 
   async setCredentials(account: string, credentials: object): Promise<void> {
@@ -60,6 +63,9 @@ class SqliteAuth implements AuthStore {
   removeWebSession(idHash: string): Promise<void> { return this.#webSessions.remove(idHash); }
   removeOtherWebSessions(account: string, keepIdHash?: string): Promise<number> { return this.#webSessions.removeOthers(account, keepIdHash); }
   pruneWebSessions(idleBefore: number, createdBefore: number): Promise<number> { return this.#webSessions.prune(idleBefore, createdBefore); }
+  addLoginAttempt(a: Omit<LoginAttempt, 'id'>): Promise<void> { return this.#loginAttempts.add(a); }
+  listLoginAttempts(o: { account?: string; limit: number; before?: number }): Promise<LoginAttempt[]> { return this.#loginAttempts.list(o); }
+  pruneLoginAttempts(before: number, maxRows: number): Promise<number> { return this.#loginAttempts.prune(before, maxRows); }
 }
 
 class SqliteStore implements Store {

@@ -201,6 +201,19 @@ export interface WebSession {
   lastUsed: number; // ms since epoch
 }
 
+/** One login over SMTP, IMAP or the web (kept for the login history pages). */
+export interface LoginAttempt {
+  id: number;
+  time: number; // ms since epoch
+  account: string; // '' when the user name names no account
+  username: string;
+  ip: string;
+  protocol: string; // smtp, submission, imap, web-account, web-admin
+  mechanism: string;
+  result: 'ok' | 'badauth' | 'disabled' | 'malformed' | 'ratelimited' | 'error';
+  tls: string; // TLS version, '' without TLS
+}
+
 export interface AuthStore {
   setCredentials(account: string, credentials: object): Promise<void>;
   getCredentials(account: string): Promise<unknown>;
@@ -220,6 +233,11 @@ export interface AuthStore {
   removeOtherWebSessions(account: string, keepIdHash?: string): Promise<number>;
   /** Removes sessions idle since before idleBefore or created before createdBefore (ms since epoch); returns how many. */
   pruneWebSessions(idleBefore: number, createdBefore: number): Promise<number>;
+  addLoginAttempt(a: Omit<LoginAttempt, 'id'>): Promise<void>;
+  /** Newest first, of one account or all; `before` is an id to page back from. */
+  listLoginAttempts(o: { account?: string; limit: number; before?: number }): Promise<LoginAttempt[]>;
+  /** Removes attempts older than `before` (ms since epoch) and beyond the newest maxRows. */
+  pruneLoginAttempts(before: number, maxRows: number): Promise<number>;
 }
 
 /** A message for the outbound queue: what SMTP accepted, with its envelope (RFC 5321, RFC 3461 DSN parameters). */

@@ -1,5 +1,6 @@
-// Web sessions in auth.db (auth schema version 3): stored by id hash, touched, ended one
-// by one, all but one of an account's (on every surface), and pruned by age.
+// Web sessions (auth schema version 3) and login attempts (4) in auth.db: sessions stored by
+// id hash, touched, ended one by one, all but one of an account's (on every surface), and
+// pruned by age; login attempts listed newest first per account or all, paged and pruned.
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -8,13 +9,14 @@ import { fixture } from './testfixture.ts';
 
 const session = (idHash: string, account: string, surface = 'account', t = 1000) => ({ idHash, surface, account, csrfToken: `csrf-${idHash}`, created: t, lastUsed: t });
 
-test('auth.db is at schema version 3 with the web_sessions table', async () => {
+test('auth.db is at schema version 4 with the web_sessions and login_attempts tables', async () => {
   const f = await fixture();
   try {
-    assert.equal(schemaVersions.auth, 3);
+    assert.equal(schemaVersions.auth, 4);
     const db = new DatabaseSync(`${f.dataDir}/auth.db`, { readOnly: true });
     try {
-      assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3);
+      assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 4);
+      assert.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'login_attempts'").get());
       assert.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'web_sessions'").get());
     } finally {
       db.close();
@@ -46,6 +48,29 @@ test('web sessions: add, get, touch, remove, remove others across surfaces, prun
     assert.ok(await auth.getWebSession('d'));
     assert.equal(await auth.pruneWebSessions(0, 6000), 1);
     assert.equal(await auth.getWebSession('d'), undefined);
+  } finally {
+    await f.done();
+  }
+});
+
+test('login attempts: newest first, per account or all, paged by id, pruned by age and count', async () => {
+  const f = await fixture();
+  const auth = f.store.auth;
+  try {
+    const attempt = (time: number, account: string, result: 'ok' | 'badauth') => ({ time, account, username: account ? `${account}@example.org` : 'nobody@example.org', ip: '192.0.2.1', protocol: 'imap', mechanism: 'PLAIN', result, tls: 'TLSv1.3' });
+    await auth.addLoginAttempt(attempt(1000, 'mjl', 'badauth'));
+    await auth.addLoginAttempt(attempt(2000, '', 'badauth'));
+    await auth.addLoginAttempt(attempt(3000, 'mjl', 'ok'));
+    await auth.addLoginAttempt(attempt(4000, 'other', 'ok'));
+    const mine = await auth.listLoginAttempts({ account: 'mjl', limit: 10 });
+    assert.deepEqual(mine.map((a) => [a.time, a.result]), [[3000, 'ok'], [1000, 'badauth']]);
+    assert.equal(mine[0]!.username, 'mjl@example.org');
+    const all = await auth.listLoginAttempts({ limit: 2 });
+    assert.deepEqual(all.map((a) => a.time), [4000, 3000]);
+    assert.deepEqual((await auth.listLoginAttempts({ limit: 10, before: all[1]!.id })).map((a) => a.time), [2000, 1000]);
+    assert.equal(await auth.pruneLoginAttempts(1500, 10), 1); // the one at 1000
+    assert.equal(await auth.pruneLoginAttempts(0, 2), 1); // keeps the newest 2
+    assert.deepEqual((await auth.listLoginAttempts({ limit: 10 })).map((a) => a.time), [4000, 3000]);
   } finally {
     await f.done();
   }
