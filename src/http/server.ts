@@ -5,9 +5,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
 import { logger, newCid, type Logger } from '../log/index.ts';
-import { countUncaughtError } from '../metrics/index.ts';
+import { countTlsConnection, countUncaughtError } from '../metrics/index.ts';
 import { RateLimiter, type WindowLimit } from '../ratelimit/index.ts';
 
 /** What a surface handler gets for one request. */
@@ -77,6 +77,7 @@ export async function startHttp(o: { listeners: HttpListener[]; requestLimits?: 
       server.requestTimeout = 300_000; // whole request body, generous for uploads (imports)
       server.keepAliveTimeout = 5_000;
       server.on('clientError', (_err, socket) => socket.destroy());
+      if (l.tls) server.on('secureConnection', (socket: TLSSocket) => countTlsConnection('http', socket.getProtocol()));
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { createDeflateRaw, createInflateRaw, constants as zlibConstants, type DeflateRaw } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { countUncaughtError, counter } from '../metrics/index.ts';
+import { countTlsConnection, countUncaughtError, counter, histogram } from '../metrics/index.ts';
 import { logger, newCid, withCid } from '../log/index.ts';
 import { Input } from '../conn/input.ts';
 import { normalizeIP } from '../conn/address.ts';
@@ -27,6 +27,7 @@ import type { NotifySpec } from './notify.ts';
 
 const log = logger('imapserver');
 const commandCount = counter('mailcove_imap_commands_total', 'IMAP commands by name and result.', ['command', 'result']);
+const commandSeconds = histogram<'command'>('mailcove_imap_command_duration_seconds', 'Time from an IMAP command to its tagged reply (IDLE not included: it lasts as long as the client wants).', ['command']);
 
 export type ImapState = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -104,6 +105,7 @@ export class Session {
     this.#transport = socket;
     this.#sink = socket;
     this.tls = tls;
+    if (tls) countTlsConnection('imap', tls.version);
     this.cid = newCid();
     this.remoteIP = normalizeIP(socket.remoteAddress ?? '');
     this.log = withCid(log, this.cid, { service: listener.service, remote: this.remoteIP });
@@ -299,6 +301,7 @@ export class Session {
     let tag: string | undefined;
     let name = '?';
     this.#commandRunning = true;
+    const started = performance.now();
     try {
       const p = new Parser(parts);
       tag = p.tag();
@@ -318,6 +321,7 @@ export class Session {
         this.tagged(tag, 'OK', ok?.code, ok?.text ?? `${name} completed`);
       }
       commandCount.inc({ command: name, result: 'ok' });
+      if (name !== 'IDLE') commandSeconds.observe({ command: name }, (performance.now() - started) / 1000);
     } catch (e) {
       let error: ImapError;
       if (isImapError(e)) error = e;
@@ -388,6 +392,7 @@ export class Session {
     this.#sink = secure;
     this.input.replaceSocket(secure);
     this.tls = { socket: secure, version: secure.getProtocol() ?? '' };
+    countTlsConnection('imap', this.tls.version);
   }
 
   /** COMPRESS DEFLATE (RFC 4978 §3): from now on both directions are raw deflate streams. */

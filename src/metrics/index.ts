@@ -49,6 +49,18 @@ export function gauge<L extends string>(name: string, help: string, labelNames: 
   };
 }
 
+/** A gauge whose values are read when metrics are scraped (e.g. a queue's size from its database). */
+export function gaugeCollected<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Promise<ReadonlyArray<{ labels: Partial<Record<L, string>>; value: number }>>): void {
+  if (existing(name)) registry.removeSingleMetric(name); // the newest reader wins (a restarted queue in tests)
+  new client.Gauge<L>({
+    name, help, labelNames: [...labelNames], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const v of await read()) this.set(v.labels as client.LabelValues<L>, v.value);
+    },
+  });
+}
+
 /** A histogram of durations in seconds (default buckets suit protocol commands). */
 export function histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]): Histogram<L> {
   const h = (existing(name) as client.Histogram<L> | undefined) ?? new client.Histogram<L>({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [registry] });
@@ -60,6 +72,9 @@ export function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
   client.collectDefaultMetrics({ register: registry, prefix: 'mailcove_' });
+  // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool
+  // check metrics refuses them); the non-_total active_handles/requests/resources remain.
+  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`mailcove_nodejs_${name}`);
 }
 
 /** The exposition text for GET /metrics, and its content type. */
@@ -86,6 +101,24 @@ export function countUncaughtError(protocol: Protocol): void {
 /** All uncaught errors counted in this process (synchronous, for exit hooks). */
 export function uncaughtErrorCount(): number {
   return uncaughtTotal;
+}
+
+// TLS connections by protocol and negotiated version (TLS 1.2 and 1.3 exported at 0 from the start).
+const tlsVersions = ['TLSv1.2', 'TLSv1.3'] as const;
+const tlsConnections = counter<'protocol' | 'version'>('mailcove_tls_connections_total', 'TLS connections by protocol and negotiated TLS version.', ['protocol', 'version'],
+  (['smtp', 'submission', 'imap', 'http'] as const).flatMap((protocol) => tlsVersions.map((version) => ({ protocol, version }))));
+
+export function countTlsConnection(protocol: Protocol, version: string | null | undefined): void {
+  tlsConnections.inc({ protocol, version: version || 'unknown' });
+}
+
+// Logins by protocol and result, whatever the mechanism (web logins as web-account/web-admin).
+const authResults = ['ok', 'badauth', 'disabled', 'malformed', 'ratelimited', 'error'] as const;
+const auths = counter<'protocol' | 'result'>('mailcove_auth_total', 'Login attempts by protocol (submission, imap, web-account, web-admin) and result.', ['protocol', 'result'],
+  ['submission', 'imap', 'web-account', 'web-admin'].flatMap((protocol) => authResults.map((result) => ({ protocol, result }))));
+
+export function countAuth(protocol: string, result: string): void {
+  auths.inc({ protocol, result });
 }
 
 export { startMetricsListener } from './listener.ts';

@@ -12,7 +12,7 @@ import { isAbsolute, join } from 'node:path';
 import type { DomainsConfig, Route, StaticConfig, Transport } from '../config/index.ts';
 import type { Resolver } from '../dns/index.ts';
 import { logger, type Logger } from '../log/index.ts';
-import { counter, gauge } from '../metrics/index.ts';
+import { counter, gauge, gaugeCollected } from '../metrics/index.ts';
 import type { Account, DeliveryAttempt, HoldRule, QueuedMessage, QueuedRecipient, RetiredRecipient, Store, Suppression, TlsResult } from '../store/index.ts';
 import { deliverDirect, deliverSmarthost, IpFailures, refreshDue, resolvePolicy, socksConnect, StsFetchBackoff, type CachedPolicy, type MtaStsPolicyStorage, type OutboundMessage, type RecipientOutcome } from '../smtpclient/index.ts';
 import { sendDsn, wantsDsn, type DsnEntry, type DsnSink } from './dsn.ts';
@@ -90,6 +90,11 @@ export class Queue {
   /** Starts delivering: whatever is due now, then on each add and at each next attempt time. */
   static start(o: QueueOptions): Queue {
     const q = new Queue(o);
+    gaugeCollected<'state'>('mailcove_queue_recipients', 'Recipients in the outbound queue: waiting for an attempt (queued) and held.', ['state'], async () => {
+      const c = await o.store.queue.counts().catch(() => undefined); // a stopped queue's store may be closed
+      if (!c) return [];
+      return [{ labels: { state: 'queued' }, value: c.queued - c.held }, { labels: { state: 'held' }, value: c.held }];
+    });
     q.kick();
     q.#purgeTimer = setInterval(() => void q.#purge(), 60 * minute);
     q.#purgeTimer.unref();

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { SmtpError, formatReply, isSmtpError, parseCommand, type MailParams, type RcptParams, type SmtpPath } from '../smtp/index.ts';
-import { countUncaughtError, counter } from '../metrics/index.ts';
+import { countTlsConnection, countUncaughtError, counter, histogram } from '../metrics/index.ts';
 import { logger, newCid, withCid } from '../log/index.ts';
 import type { ListenerContext, SmtpContext } from './context.ts';
 import type { TlsConfig } from '../tls/index.ts';
@@ -20,6 +20,7 @@ import { commands } from './commands.ts';
 
 const log = logger('smtpserver');
 const commandCount = counter('mailcove_smtp_commands_total', 'SMTP commands by verb and result class.', ['service', 'verb', 'result']);
+const commandSeconds = histogram<'service' | 'verb'>('mailcove_smtp_command_duration_seconds', 'Time from an SMTP command to its reply (DATA/BDAT: with the message transfer and delivery).', ['service', 'verb']);
 
 /** An accepted RCPT TO: the path, its DSN parameters and where it goes. */
 export interface Recipient {
@@ -66,6 +67,7 @@ export class Session {
     this.socket = socket;
     this.#raw = socket;
     this.tls = tls;
+    if (tls) countTlsConnection(listener.service === 'smtp' ? 'smtp' : 'submission', tls.version);
     this.cid = newCid();
     this.remoteIP = normalizeIP(socket.remoteAddress ?? '');
     this.log = withCid(log, this.cid, { service: listener.service, remote: this.remoteIP });
@@ -148,6 +150,7 @@ export class Session {
 
   async #command(line: Buffer | { tooLong: true }): Promise<void> {
     let verb = '?';
+    const started = performance.now();
     try {
       if (!Buffer.isBuffer(line)) throw new SmtpError(500, '5.5.2', 'line too long'); // RFC 5321 §4.5.3.1.4 / §4.2.4
       const cmd = parseCommand(line);
@@ -156,6 +159,7 @@ export class Session {
       if (!handler) throw new SmtpError(500, '5.5.1', 'unknown command'); // RFC 5321 §4.2.4
       await handler(this, cmd.args);
       commandCount.inc({ service: this.listener.service, verb, result: 'ok' });
+      commandSeconds.observe({ service: this.listener.service, verb }, (performance.now() - started) / 1000);
     } catch (e) {
       if (!isSmtpError(e)) {
         if (this.socket.destroyed) throw e;
@@ -200,6 +204,7 @@ export class Session {
     this.socket = secure;
     this.input.replaceSocket(secure);
     this.tls = tlsState(secure);
+    countTlsConnection(this.listener.service === 'smtp' ? 'smtp' : 'submission', this.tls.version);
   }
 
   /** Sets a longer idle timeout while a message streams in, and back. */

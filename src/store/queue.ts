@@ -155,6 +155,11 @@ export class SqliteQueue implements QueueStore {
     return r.t ?? undefined;
   }
 
+  async counts(): Promise<{ queued: number; held: number }> {
+    const r = this.#stmt('SELECT count(*) AS queued, coalesce(sum(held = 1), 0) AS held FROM recipients').get() as { queued: number; held: number };
+    return { queued: Number(r.queued), held: Number(r.held) };
+  }
+
   async recordAttempt(recipientIds: readonly number[], attempt: DeliveryAttempt, outcome: AttemptOutcome): Promise<void> {
     const removed = await this.#commit.write(() => {
       const time = Date.parse(attempt.time);

@@ -327,6 +327,8 @@ export interface QueueStore {
   dueDomains(now: number, limit: number, exclude?: readonly string[]): Promise<string[]>;
   /** The earliest next attempt of a recipient that is not held. */
   nextDue(): Promise<number | undefined>;
+  /** Recipients in the queue, and how many of them are held. */
+  counts(): Promise<{ queued: number; held: number }>;
   /** Records an attempt for recipients and schedules or retires them; a message without recipients left is removed. */
   recordAttempt(recipientIds: readonly number[], attempt: DeliveryAttempt, outcome: AttemptOutcome): Promise<void>;
   attempts(recipientId: number): Promise<DeliveryAttempt[]>;
