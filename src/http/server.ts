@@ -14,7 +14,7 @@ import { RateLimiter, type WindowLimit } from '../ratelimit/index.ts';
 export interface HttpContext {
   req: IncomingMessage;
   res: ServerResponse;
-  url: URL; // path and query as requested; host from the Host header
+  url: URL; // path and query as requested (its host is a placeholder: read req.headers.host for the name asked for)
   surfacePath: string; // the surface's prefix, e.g. '/' or '/admin/'
   path: string; // the path below surfacePath, without leading slash: '' for the page, 'api/login'
   clientIP: string;
