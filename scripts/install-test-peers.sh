@@ -19,6 +19,11 @@ packages=(
   isync      # IMAP: mbsync, a syncing client (interop tests)
   postfix    # SMTP: private relay and receiver instances (test/postfix.ts); also bench/smtp.ts and bench/queue.ts (smtp-sink)
   microsocks # SOCKS5 proxy for the queue's SOCKS transport (src/queue/queue.test.ts)
+  prometheus # promtool check metrics on our /metrics output (test/metrics-promtool.test.ts)
+  zip        # mailbox export/import: archives checked with zip/unzip (src/mailexport)
+  unzip
+  chromium   # browser tests of the web pages, driven by playwright-core (test/browser.ts)
+  pebble     # ACME: Let's Encrypt's test CA, validating our tls-alpn-01 and http-01 answers on loopback (test/acme-pebble.test.ts)
 )
 # Bench-only peers are not installed here (CI does not run bench/): dovecot-imapd for
 # bench/imap.ts; each bench says what it needs.

@@ -51,7 +51,7 @@ const tls = z
   .refine((t) => [t.acme !== undefined, t.keyCerts !== undefined, t.selfSigned === true].filter(Boolean).length === 1, 'give exactly one of acme, keyCerts, selfSigned');
 
 export const listenerSchema = z.strictObject({
-  ips: z.array(z.string().refine((s) => isIP(s) !== 0, 'not an IP address')).min(1).meta({ description: 'IP addresses to listen on; 0.0.0.0 and :: for all.', example: ['0.0.0.0', '::'] }),
+  ips: z.array(z.string().refine((s) => isIP(s) !== 0, 'not an IP address')).min(1).meta({ description: 'IP addresses to listen on: 0.0.0.0 for all IPv4 addresses, :: for all IPv6 addresses (IPv6 only: list both for both).', example: ['0.0.0.0', '::'] }),
   hostname: z.string().optional().meta({ description: 'Host name announced on this listener (SMTP greeting, TLS); default: the top-level hostname.', example: 'mail.example.com' }),
   tls: tls.optional().describe('TLS for STARTTLS and the implicit-TLS services. Required when such a service is enabled.'),
   smtp: service(25, 'Incoming mail from other servers (MX), with STARTTLS (RFC 5321, RFC 3207).'),
@@ -83,6 +83,12 @@ const acmeProvider = z.strictObject({
     .strictObject({ keyID: z.string().min(1), keyFile: z.string().min(1).describe('File with the base64url MAC key; relative to the config directory.') })
     .optional()
     .describe('External account binding, when the provider requires one (RFC 8555 §7.3.4).'),
+  challengeTypes: z
+    .array(z.enum(['tls-alpn-01', 'http-01']))
+    .min(1)
+    .default(['tls-alpn-01', 'http-01'])
+    .describe('Challenge types to answer, most preferred first: tls-alpn-01 on port 443 (RFC 8737), http-01 on port 80 (RFC 8555 §8.3).'),
+  directoryCAFile: z.string().min(1).optional().describe("PEM CA certificates trusted for the directory's HTTPS besides the system's; relative to the config directory. For test CAs such as pebble."),
 });
 
 const level = z.enum(levels as [string, ...string[]]);

@@ -6,9 +6,11 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
+import { httpChallengePrefix, httpChallengeResponse } from '../acme/index.ts';
 import { logger, newCid, type Logger } from '../log/index.ts';
 import { countTlsConnection, countUncaughtError } from '../metrics/index.ts';
 import { RateLimiter, type WindowLimit } from '../ratelimit/index.ts';
+import { listenOn } from '../conn/listen.ts';
 
 /** What a surface handler gets for one request. */
 export interface HttpContext {
@@ -74,14 +76,17 @@ export async function startHttp(o: { listeners: HttpListener[]; requestLimits?: 
       // asked would prompt its user to pick one.
       const server: Server = l.tls ? createHttpsServer({ ...l.tls, minVersion: l.tls.minVersion ?? 'TLSv1.2', requestCert: false }, onRequest) : createHttpServer(onRequest);
       server.headersTimeout = 20_000; // slow-loris: all headers within 20 s
-      server.requestTimeout = 300_000; // whole request body, generous for uploads (imports)
+      // No limit on a whole request (an account import of 1 GiB takes long on a slow line), but an
+      // idle connection is cut: headers must come within headersTimeout, and a body must keep moving.
+      server.requestTimeout = 0;
+      server.timeout = 120_000;
       server.keepAliveTimeout = 5_000;
       server.on('clientError', (_err, socket) => socket.destroy());
       if (l.tls) server.on('secureConnection', (socket: TLSSocket) => countTlsConnection('http', socket.getProtocol()));
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(l.port, l.ip, () => {
+        server.listen(listenOn(l.ip, l.port), () => {
           server.off('error', reject);
           resolve();
         });
@@ -120,6 +125,13 @@ async function handle(l: HttpListener, limiter: RateLimiter, httpLog: Logger, re
       return sendText(res, 400, 'bad request target');
     }
     const pathname = url.pathname;
+    if (pathname.startsWith(httpChallengePrefix)) {
+      const keyAuthorization = httpChallengeResponse(host, pathname.slice(httpChallengePrefix.length)); // ACME http-01, RFC 8555 §8.3
+      if (keyAuthorization !== undefined) {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' });
+        return void res.end(keyAuthorization);
+      }
+    }
     const candidates = l.surfaces.filter((s) => s.host === undefined || s.host.toLowerCase() === host);
     const slashed = candidates.find((s) => s.path === `${pathname}/`);
     if (slashed) return redirect(res, slashed.path); // '/admin' → '/admin/', before '/' would take it

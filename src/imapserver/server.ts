@@ -10,6 +10,7 @@ import { clientKeyFingerprint, type TlsConfig } from '../tls/index.ts';
 import type { ImapContext, ImapService } from './context.ts';
 import { Session } from './session.ts';
 import './commands.ts';
+import { listenOn } from '../conn/listen.ts';
 
 const log = logger('imapserver');
 const connectionsOpen = gauge('mailcove_imap_connections', 'Open IMAP connections.', ['service']);
@@ -83,7 +84,7 @@ export async function startImapServers(ctx: ImapContext, specs: readonly ImapLis
       } else server = createTcpServer((s) => acceptSafely(spec, s, false));
       server.on('error', (e) => log.error({ err: e }, 'listener error'));
       servers.push(server);
-      server.listen(spec.port, spec.ip);
+      server.listen(listenOn(spec.ip, spec.port));
       await once(server, 'listening');
       const addr = server.address();
       addresses.push({ service: spec.service, ip: spec.ip, port: typeof addr === 'object' && addr ? addr.port : spec.port });

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { exposition } from './index.ts';
 import { logger } from '../log/index.ts';
+import { listenOn } from '../conn/listen.ts';
 
 const log = logger('metrics');
 
@@ -28,7 +29,7 @@ export async function startMetricsListener(host: string, port: number): Promise<
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(listenOn(host, port), () => resolve());
   });
   const addr = server.address();
   return {

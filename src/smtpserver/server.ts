@@ -8,6 +8,7 @@ import { logger } from '../log/index.ts';
 import type { TlsConfig } from '../tls/index.ts';
 import type { SmtpContext, SmtpService } from './context.ts';
 import { Session, tlsState } from './session.ts';
+import { listenOn } from '../conn/listen.ts';
 
 const log = logger('smtpserver');
 const connectionsOpen = gauge('mailcove_smtp_connections', 'Open SMTP connections.', ['service']);
@@ -77,7 +78,7 @@ export async function startSmtpServers(ctx: SmtpContext, specs: readonly SmtpLis
       }
       server.on('error', (e) => log.error({ err: e }, 'listener error'));
       servers.push(server);
-      server.listen(spec.port, spec.ip);
+      server.listen(listenOn(spec.ip, spec.port));
       await once(server, 'listening');
       const a = server.address();
       addresses.push({ service: spec.service, ip: spec.ip, port: typeof a === 'object' && a ? a.port : spec.port });

@@ -84,7 +84,7 @@ test('minVersion TLSv1.3 refuses TLS 1.2', async (t) => {
   await assert.rejects(srv.connect({ maxVersion: 'TLSv1.2' }));
 });
 
-test('missing files, a key that does not match its certificate and ACME are TlsErrors that say what is wrong', async (t) => {
+test('missing files, a key that does not match its certificate and an ACME provider not loaded are TlsErrors that say what is wrong', async (t) => {
   const dir = await tempDir(t);
   const a = await makeSelfSigned({ names: ['a.example'] });
   const b = await makeSelfSigned({ names: ['b.example'] });
@@ -93,5 +93,5 @@ test('missing files, a key that does not match its certificate and ACME are TlsE
   const base = { hostname: 'a.example', ips: ['127.0.0.1'], configDir: dir, dataDir: dir };
   await assert.rejects(loadListenerTls({ ...base, tls: { keyCerts: [{ certFile: 'nope.crt.pem', keyFile: 'b.key.pem' }], minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && /nope\.crt\.pem.*ENOENT/.test(e.message));
   await assert.rejects(loadListenerTls({ ...base, tls: { keyCerts: [{ certFile: 'a.crt.pem', keyFile: 'b.key.pem' }], minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && /a\.crt\.pem with b\.key\.pem/.test(e.message));
-  await assert.rejects(loadListenerTls({ ...base, tls: { acme: 'letsencrypt', minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && e.message === 'acme: not implemented yet');
+  await assert.rejects(loadListenerTls({ ...base, tls: { acme: 'letsencrypt', minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && e.message === 'acme: provider "letsencrypt" is not loaded');
 });

@@ -1,6 +1,6 @@
-// A listener's TLS: certificates from files or a kept self-signed one, chosen by SNI
-// (RFC 6066 §3), TLS 1.2 or newer (RFC 8996), client certificates requested but never
-// verified (their public key is an identity for SASL EXTERNAL, not a chain to a CA).
+// A listener's TLS: certificates from files, a kept self-signed one, or ACME (acmelistener.ts),
+// chosen by SNI (RFC 6066 §3), TLS 1.2 or newer (RFC 8996), client certificates requested but
+// never verified (their public key is an identity for SASL EXTERNAL, not a chain to a CA).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
@@ -8,10 +8,11 @@ import { createSecureContext, type SecureContext, type TlsOptions } from 'node:t
 import type { Listener } from '../config/index.ts';
 import { logger } from '../log/index.ts';
 import { makeSelfSigned } from './selfsigned.ts';
+import { AcmeListenerTls, acmeSource } from './acmelistener.ts';
 
 const log = logger('tls');
 
-/** A TLS setup that cannot be used: missing or unreadable files, a key not matching its certificate, ACME (not yet). */
+/** A TLS setup that cannot be used: missing or unreadable files, a key not matching its certificate, an ACME provider not loaded. */
 export class TlsError extends Error {
   override name = 'TlsError';
 }
@@ -19,9 +20,17 @@ export class TlsError extends Error {
 export interface TlsConfig {
   /** SNICallback-ready: chooses the certificate by server name; falls back to the default (hostname's). */
   sniCallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
-  /** Options for tls.createServer / new TLSSocket(…, { isServer: true, … }). */
-  serverOptions(): TlsOptions;
+  /**
+   * Options for tls.createServer / new TLSSocket(…, { isServer: true, … }). `alpn`: the
+   * protocols the service speaks, in preference order (RFC 7301), e.g. ['http/1.1'] for
+   * HTTPS; with ACME, only such a listener answers tls-alpn-01 challenges (RFC 8737).
+   */
+  serverOptions(o?: ServerOptionsRequest): TlsOptions;
   close(): void;
+}
+
+export interface ServerOptionsRequest {
+  alpn?: readonly string[];
 }
 
 interface KeyCert {
@@ -49,7 +58,7 @@ class ListenerTls implements TlsConfig {
     cb(null, (match ?? this.#default).context);
   }
 
-  serverOptions(): TlsOptions {
+  serverOptions(o: ServerOptionsRequest = {}): TlsOptions {
     return {
       key: this.#default.keyPEM,
       cert: this.#default.certPEM,
@@ -57,11 +66,12 @@ class ListenerTls implements TlsConfig {
       requestCert: true, // client certificates for SASL EXTERNAL
       rejectUnauthorized: false, // their chains are not checked: the public key is the identity
       SNICallback: this.sniCallback,
+      ...(o.alpn ? { ALPNProtocols: [...o.alpn] } : {}),
     };
   }
 
   close(): void {
-    // Nothing held open yet; ACME renewal timers will be stopped here.
+    // Nothing held open.
   }
 }
 
@@ -125,14 +135,21 @@ function selfSigned(dataDir: string, hostname: string, ips: string[]): Promise<K
 }
 
 /**
- * Loads a listener's TLS config: keyCerts files (relative to configDir), or a self-signed
+ * Loads a listener's TLS config: keyCerts files (relative to configDir), a self-signed
  * certificate kept in <dataDir>/tls/ (ECDSA P-256; names: hostname, localhost and the
- * listener's IPs; 10 years). ACME is not implemented yet.
+ * listener's IPs; 10 years), or the certificates of an ACME provider, whose manager must be
+ * loaded first (loadAcme in src/acme registers it) with the listener's hostname among its names.
  */
 export async function loadListenerTls(o: { tls: NonNullable<Listener['tls']>; hostname: string; ips: string[]; configDir: string; dataDir: string }): Promise<TlsConfig> {
   let keyCerts: KeyCert[];
   if (o.tls.keyCerts) keyCerts = await Promise.all(o.tls.keyCerts.map((f) => readKeyCert(o.configDir, f)));
   else if (o.tls.selfSigned) keyCerts = [await selfSigned(o.dataDir, o.hostname, o.ips)];
-  else throw new TlsError('acme: not implemented yet');
+  else {
+    const provider = o.tls.acme ?? '';
+    const acme = acmeSource(o.dataDir, provider);
+    if (!acme) throw new TlsError(`acme: provider ${JSON.stringify(provider)} is not loaded`);
+    if (!acme.allowed(o.hostname)) throw new TlsError(`acme: ${o.hostname} is not among the names of provider ${JSON.stringify(provider)}`);
+    return new AcmeListenerTls(acme, o.hostname, o.tls.minVersion);
+  }
   return new ListenerTls(keyCerts, o.hostname, o.tls.minVersion);
 }

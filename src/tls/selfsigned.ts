@@ -36,13 +36,23 @@ function extension(id: string, critical: boolean, value: Der): Der {
   return sequence(oid(id), ...(critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), octetString(value)); // RFC 5280 §4.1: critical BOOLEAN DEFAULT FALSE
 }
 
+/** The KeyType of an existing private key, or undefined for kinds we do not sign with. */
+function keyTypeOf(key: KeyObject): KeyType | undefined {
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
+  if (key.asymmetricKeyType === 'rsa') return 'rsa2048';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-p256';
+  return undefined;
+}
+
 /**
- * Makes a key and a self-signed certificate. Subject CN is the first name; names with an
- * "@" become rfc822Name subject alternative names, others dNSName; ips become iPAddress.
+ * Makes a key (or takes `key`) and a self-signed certificate. Subject CN is the first name;
+ * names with an "@" become rfc822Name subject alternative names, others dNSName; ips become
+ * iPAddress.
  */
-export async function makeSelfSigned(o: { names: string[]; ips?: string[]; days?: number; keyType?: KeyType }): Promise<{ keyPEM: string; certPEM: string }> {
-  const keyType = o.keyType ?? 'ecdsa-p256';
-  const key = await newKey(keyType);
+export async function makeSelfSigned(o: { names: string[]; ips?: string[]; days?: number; keyType?: KeyType; key?: KeyObject }): Promise<{ keyPEM: string; certPEM: string }> {
+  const keyType = o.key ? keyTypeOf(o.key) : o.keyType ?? 'ecdsa-p256';
+  if (!keyType) throw new Error(`cannot sign with a ${o.key?.asymmetricKeyType} key`);
+  const key = o.key ?? (await newKey(keyType));
   const alg = signatureAlgorithm(keyType);
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const subject = sequence(...(o.names[0] !== undefined ? [set(sequence(oid('2.5.4.3'), utf8String(o.names[0])))] : [])); // RFC 5280 §4.1.2.6, id-at-commonName
