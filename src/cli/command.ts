@@ -28,7 +28,14 @@ export interface Command {
   summary: string; // one line
   description?: string; // more paragraphs for `--help`
   options: Record<string, OptionSpec>;
+  /** -h is not help (sendmail's -h is a hop count); --help still is. */
+  noShortHelp?: boolean;
   run(ctx: CommandContext): Promise<number | void>;
+}
+
+/** How an option is written: one-letter options (sendmail's -t, -f) with one dash. */
+export function flag(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
 }
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
@@ -42,7 +49,7 @@ export class CommandError extends Error {
 }
 
 export function synopsis(c: Command): string {
-  const opts = Object.entries(c.options).map(([k, o]) => (o.type === 'boolean' ? `[--${k}]` : `[--${k} ${o.valueName ?? 'VALUE'}]${o.multiple ? '...' : ''}`));
+  const opts = Object.entries(c.options).map(([k, o]) => (o.type === 'boolean' ? `[${flag(k)}]` : `[${flag(k)} ${o.valueName ?? 'VALUE'}]${o.multiple ? '...' : ''}`));
   return ['mailcove', c.name, ...opts, c.args].filter((s) => s !== '').join(' ');
 }
 
@@ -52,7 +59,7 @@ export function commandHelp(c: Command): string {
   const opts = Object.entries(c.options);
   if (opts.length) {
     lines.push('', 'options:');
-    const head = (k: string, o: OptionSpec) => (o.type === 'boolean' ? `--${k}` : `--${k} ${o.valueName ?? 'VALUE'}`);
+    const head = (k: string, o: OptionSpec) => (o.type === 'boolean' ? flag(k) : `${flag(k)} ${o.valueName ?? 'VALUE'}`);
     const width = Math.max(24, ...opts.map(([k, o]) => head(k, o).length));
     for (const [k, o] of opts) {
       lines.push(`  ${head(k, o).padEnd(width)} ${o.description}${o.multiple ? ' (repeatable)' : ''}${o.default !== undefined ? ` (default: ${o.default})` : ''}`);

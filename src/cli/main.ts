@@ -40,7 +40,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     return 2;
   }
   const { command, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (rest.includes('--help') || (rest.includes('-h') && !command.noShortHelp)) {
     io.stdout.write(commandHelp(command));
     return 0;
   }

@@ -13,15 +13,15 @@ export async function runMailcove(config: string, words: number, argv: string[],
   return runArgv([...argv.slice(0, words), '--config', config, ...argv.slice(words)], input);
 }
 
-/** Runs argv as given (e.g. with `--dir DIR`); `input`, when given, is standard input (not a terminal). */
-export async function runArgv(argv: string[], input?: string): Promise<RunResult> {
+/** Runs argv as given (e.g. with `--dir DIR`); `input`, when given, is standard input (not a terminal), as bytes. */
+export async function runArgv(argv: string[], input?: string | Buffer): Promise<RunResult> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(argv, { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: input === undefined ? process.stdin : (Readable.from([input]) as unknown as typeof process.stdin) });
+  const code = await main(argv, { stdout: out as unknown as typeof process.stdout, stderr: err as unknown as typeof process.stderr, stdin: input === undefined ? process.stdin : (Readable.from([Buffer.from(input)]) as unknown as typeof process.stdin) });
   return { code, stdout, stderr };
 }
 

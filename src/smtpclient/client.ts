@@ -139,10 +139,11 @@ export class SmtpClient {
   }
 
   /** Sends a command and reads its reply, an error unless the code is in `ok`. */
-  async command(line: string, ok: (code: number) => boolean = (c) => c >= 200 && c < 400): Promise<Reply> {
+  /** `what` names the command in an error (default its first word); give it for lines that carry secrets. */
+  async command(line: string, ok: (code: number) => boolean = (c) => c >= 200 && c < 400, what = line.split(' ')[0]): Promise<Reply> {
     this.#write(`${line}\r\n`);
     const r = await this.#read();
-    if (!ok(r.code)) throw new SmtpClientError('reply', `${line.split(' ')[0]}: ${r.code}${r.enhanced ? ` ${r.enhanced}` : ''} ${r.lines.join(' ')}`, r);
+    if (!ok(r.code)) throw new SmtpClientError('reply', `${what}: ${r.code}${r.enhanced ? ` ${r.enhanced}` : ''} ${r.lines.join(' ')}`, r);
     return r;
   }
 
@@ -191,13 +192,13 @@ export class SmtpClient {
   async auth(username: string, password: string): Promise<void> {
     const mechs = (this.extensions.get('AUTH') ?? '').toUpperCase().split(' ');
     if (mechs.includes('PLAIN')) {
-      await this.command(`AUTH PLAIN ${Buffer.from(`\0${username}\0${password}`).toString('base64')}`, (c) => c === 235);
+      await this.command(`AUTH PLAIN ${Buffer.from(`\0${username}\0${password}`).toString('base64')}`, (c) => c === 235, 'AUTH PLAIN');
       return;
     }
     if (mechs.includes('LOGIN')) {
       await this.command('AUTH LOGIN', (c) => c === 334);
-      await this.command(Buffer.from(username).toString('base64'), (c) => c === 334);
-      await this.command(Buffer.from(password).toString('base64'), (c) => c === 235);
+      await this.command(Buffer.from(username).toString('base64'), (c) => c === 334, 'AUTH LOGIN username');
+      await this.command(Buffer.from(password).toString('base64'), (c) => c === 235, 'AUTH LOGIN password'); // never the password itself in an error
       return;
     }
     throw new SmtpClientError('unsupported', 'the server offers neither AUTH PLAIN nor AUTH LOGIN');
