@@ -2,9 +2,9 @@
 // as zone-file lines, and the live check of them through the configured resolver. Both
 // use src/dnsrecords, as the admin page does.
 import { dirname } from 'node:path';
-import { normalizeDomain, type Config } from '../config/index.ts';
+import type { Config } from '../config/index.ts';
 import { resolverFromConfig, type Resolver } from '../dns/index.ts';
-import { checkRecords, DnsRecordsError, hostKeySpkis, requiredRecords, zoneLines, type DnsRecordSpec } from '../dnsrecords/index.ts';
+import { checkRecords, DnsRecordsError, domainRecords, zoneLines, type DnsRecordSpec } from '../dnsrecords/index.ts';
 import { CommandError, type Command, type OptionSpec, type OptionValues } from './command.ts';
 
 /** What the command table provides: its --config/--dir options and how it loads the config they name. */
@@ -14,14 +14,10 @@ export interface DnsCommandsDeps {
   resolver?(config: Config): Resolver; // default: the resolver mailcove.conf configures
 }
 
-async function domainRecords(config: Config, name: string): Promise<{ domain: string; specs: DnsRecordSpec[] }> {
-  const n = normalizeDomain(name);
-  if ('error' in n) throw new CommandError(n.error);
-  if (!config.domains.domains[n.domain]) throw new CommandError(`no domain ${JSON.stringify(name)} in domains.conf`);
-  const configDir = dirname(config.paths.static);
+async function recordsOf(config: Config, name: string): Promise<{ domain: string; specs: DnsRecordSpec[] }> {
   try {
-    const tlsaSpki = await hostKeySpkis({ static: config.static, configDir, dataDir: config.paths.dataDir });
-    return { domain: n.ascii, specs: await requiredRecords({ domain: n.domain, config: config.domains, static: config.static, configDir, tlsaSpki }) };
+    const r = await domainRecords({ static: config.static, configDir: dirname(config.paths.static), dataDir: config.paths.dataDir, domains: config.domains, name });
+    return { domain: r.ascii, specs: r.specs };
   } catch (e) {
     if (e instanceof DnsRecordsError) throw new CommandError(e.message);
     throw e;
@@ -41,7 +37,7 @@ export function dnsCommands(deps: DnsCommandsDeps): Command[] {
       options: { ...deps.options },
       run: async ({ args, options, stdout }) => {
         const config = await deps.load(options);
-        const { domain, specs } = await domainRecords(config, args[0]!);
+        const { domain, specs } = await recordsOf(config, args[0]!);
         stdout.write([`; DNS records for ${domain}, mail host ${config.static.hostname}`, ...zoneLines(specs), ''].join('\n'));
       },
     },
@@ -55,7 +51,7 @@ export function dnsCommands(deps: DnsCommandsDeps): Command[] {
       options: { ...deps.options },
       run: async ({ args, options, stdout }) => {
         const config = await deps.load(options);
-        const { specs } = await domainRecords(config, args[0]!);
+        const { specs } = await recordsOf(config, args[0]!);
         const resolver = deps.resolver ? deps.resolver(config) : resolverFromConfig({ ...(config.static.resolver !== undefined ? { servers: config.static.resolver } : {}) });
         const results = await checkRecords(resolver, specs);
         for (const c of results) {

@@ -3,8 +3,11 @@
 // precisely (unknown domain, address in use, last address...) and refuses with that;
 // editDomains (write.ts) then validates the whole file as loading does and writes it.
 // New entries are written in canonical form (U-label domain, canonical localpart).
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { isMap, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
-import type { Config } from './load.ts';
+import { parseDomains, type Config } from './load.ts';
+import { ConfigError } from './problems.ts';
 import type { DomainsConfig } from './domains.ts';
 import { editDomains, refuse, section, findKey } from './write.ts';
 import { normalizeDomain } from './names.ts';
@@ -118,6 +121,38 @@ export async function addDkimSelector(cfg: Config, domain: string, selector: str
       doc.setIn(['domains', key, 'dkim', 'sign'], doc.createNode([...list, selector]));
     }
   });
+}
+
+/**
+ * Writes a new DKIM private key beside the config, as dkim/SELECTOR.DOMAIN.KIND.privatekey.pkcs8.pem
+ * (mode 0600, in a 0700 folder; an existing file is never overwritten). Returns the path
+ * relative to the config directory, as domains.conf names it.
+ */
+export async function writeDkimKeyFile(configDir: string, selector: string, asciiDomain: string, kind: 'rsa' | 'ed25519', privateKeyPEM: string): Promise<string> {
+  const file = join('dkim', `${selector}.${asciiDomain}.${kind}.privatekey.pkcs8.pem`);
+  const path = join(configDir, file);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(path, privateKeyPEM, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') refuse(path, 'privateKeyFile', `key file ${file} exists already; choose another selector`);
+    throw e;
+  }
+  return file;
+}
+
+/** A new DKIM key of a configured domain: the key file written, the selector added (and signing with it when sign). */
+export async function addDkimKey(cfg: Config, domain: string, selector: string, kind: 'rsa' | 'ed25519', privateKeyPEM: string, sign: boolean): Promise<{ file: string; domains: DomainsConfig }> {
+  // RFC 6376 §3.1: a selector has sub-domain syntax.
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(selector)) refuse(cfg.paths.domains, `domains.${domain}.dkim.selectors`, `invalid selector ${JSON.stringify(selector)}`);
+  const parsed = parseDomains(cfg.paths.domains, await readFile(cfg.paths.domains, 'utf8')); // the file as it is now (another process may have edited it)
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const cur = parsed.value;
+  const canonical = configuredDomain(cfg, cur, domain);
+  if (cur.domains[canonical]?.dkim?.selectors[selector]) refuse(cfg.paths.domains, `domains.${domain}.dkim.selectors.${selector}`, `selector ${JSON.stringify(selector)} exists`);
+  const n = normalizeDomain(canonical);
+  const file = await writeDkimKeyFile(dirname(cfg.paths.static), selector, 'ascii' in n ? n.ascii : canonical, kind, privateKeyPEM);
+  return { file, domains: await addDkimSelector(cfg, canonical, selector, file, sign) };
 }
 
 // Accounts and their addresses

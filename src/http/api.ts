@@ -160,8 +160,8 @@ async function login(o: ApiEndpointOptions, c: HttpContext, body: unknown): Prom
   sendJson(c, 200, { account, csrfToken: s.csrfToken } satisfies LoginResponse);
 }
 
-/** The request's session, with its CSRF token checked; without either the frontend must log in (again). */
-async function requireSession(sessions: Sessions, c: HttpContext, formCsrf: string | undefined): Promise<Session> {
+/** The request's session, with its CSRF token checked; without either the frontend must log in (again). For routes beside the API (uploads) too. */
+export async function requireSession(sessions: Sessions, c: HttpContext, formCsrf: string | undefined): Promise<Session> {
   const id = sessions.idFromCookie(c.req.headers.cookie);
   const s = id === undefined ? undefined : await sessions.lookup(id);
   if (!s) throw new ApiError('user:noAuth', 'no session, or session expired; log in');

@@ -2,7 +2,7 @@
 // and path prefix, typed JSON APIs with session cookies and CSRF tokens, static bundles.
 export { startHttp, clientAddress, contentSecurityPolicy, defaultRequestLimits, type HttpContext, type HttpListener, type HttpServers, type Surface, type SurfaceHandler } from './server.ts';
 export {
-  ApiError, apiEndpoint, defineApi, method, loginRequest, csrfHeader, defaultMaxBodyBytes,
+  ApiError, apiEndpoint, defineApi, method, requireSession, loginRequest, csrfHeader, defaultMaxBodyBytes,
   type Api, type ApiCall, type ApiEndpoint, type ApiEndpointOptions, type ApiErrorBody, type ApiErrorCode, type ApiMethod, type ApiRequest, type ApiResponse, type Auth,
   type LoginRequest, type LoginResponse, type WebLoginAttempt, type LoginVerifier, type LogoutRequest, type LogoutResponse,
 } from './api.ts';
@@ -11,3 +11,4 @@ export { staticFile, bundle, serveStatic, negotiateEncoding, type StaticFile } f
 export { surfaceHandler } from './surface.ts';
 export { accountVerifier } from './verify.ts';
 export { frontendFiles } from './frontend.ts';
+export { asUserError, sessionMethod } from './usererror.ts';

@@ -54,6 +54,11 @@ export function getLevels(): Record<string, Level> {
   return { '': globalLevel, ...Object.fromEntries(moduleLevels) };
 }
 
+/** Names of the modules that have a logger so far (for choosing one to set a level on). */
+export function modules(): string[] {
+  return [...moduleLoggers.keys()].sort();
+}
+
 /** A fresh connection/operation id: short, random, unique enough to grep logs by. */
 export function newCid(): string {
   return randomBytes(6).toString('base64url');

@@ -4,4 +4,4 @@ export { Queue, newFromId, type QueueOptions, type QueueEntry, type AccountAcces
 export type { QueueFilter, RetiredFilter } from './filter.ts';
 export { baseAddress } from './suppression.ts';
 export { queueSimulation } from './localserve.ts';
-export { startControl, controlRequest, controlSocketPath, ControlClient, ControlError, controlLineMax, controlOps, type ControlOptions, type RunningControl, type ControlOp, type ControlArgs, type ControlResult, type ControlResponse, type Wire } from './control.ts';
+export { ruleDomain, startControl, controlRequest, controlSocketPath, ControlClient, ControlError, controlLineMax, controlOps, type ControlOptions, type RunningControl, type ControlOp, type ControlArgs, type ControlResult, type ControlResponse, type Wire } from './control.ts';
