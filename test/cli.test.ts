@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commands } from '../src/cli/commands.ts';
+import { flag } from '../src/cli/command.ts';
 import { localservePorts } from '../src/cli/localserve.ts';
 import { freeBasePort } from './ports.ts';
 import { SmtpTestClient } from '../src/smtpserver/testclient.ts';
@@ -21,7 +22,7 @@ function mailcove(args: string[], input?: string): { status: number | null; stdo
 
 /** Starts `mailcove localserve` on DIR and waits for it to say it is ready. */
 async function startLocalserve(dir: string): Promise<{ base: number; out: () => string; err: () => string; stop: () => Promise<number | null> }> {
-  const base = await freeBasePort([localservePorts.metrics, localservePorts.smtp, localservePorts.submission, localservePorts.submissions, localservePorts.imap, localservePorts.imaps]);
+  const base = await freeBasePort(Object.values(localservePorts));
   const child = spawn(bin, ['localserve', '--dir', dir, '--base-port', String(base)], { env: { ...process.env, MAILCOVE_LOG_LEVEL: 'warn' } });
   let out = '';
   let err = '';
@@ -39,7 +40,7 @@ test('every command documents itself with --help', () => {
     const r = mailcove([...c.name.split(' '), '--help']);
     assert.equal(r.status, 0, c.name);
     assert.match(r.stdout, new RegExp(`^usage: mailcove ${c.name}`), c.name);
-    for (const o of Object.keys(c.options)) assert.match(r.stdout, new RegExp(`--${o}`), `${c.name} documents --${o}`);
+    for (const o of Object.keys(c.options)) assert.ok(r.stdout.includes(flag(o)), `${c.name} documents ${flag(o)}`);
   }
   const all = mailcove(['--help']);
   assert.equal(all.status, 0);
@@ -61,7 +62,7 @@ test('version prints the package version', async () => {
   assert.match(r.stdout, new RegExp(`^mailcove ${pkg.version.replaceAll('.', '\\.')}`));
 });
 
-test('localserve creates its account, serves SMTP, IMAP and metrics and shuts down cleanly on SIGTERM', async (t) => {
+test('localserve creates its account, serves SMTP, IMAP, the web pages and metrics and shuts down cleanly on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mailcove-ls-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const ls = await startLocalserve(dir);
@@ -75,6 +76,16 @@ test('localserve creates its account, serves SMTP, IMAP and metrics and shuts do
   const body = await res.text();
   assert.match(body, /mailcove_uncaught_errors_total\{protocol="smtp"\} 0/);
   assert.match(body, /mailcove_process_resident_memory_bytes/);
+
+  // The account page at / and the admin page at /admin/ on base+80 (and over HTTPS on base+443, printed).
+  assert.match(out, new RegExp(`account page http://127\\.0\\.0\\.1:${base + localservePorts.http}/ and https://127\\.0\\.0\\.1:${base + localservePorts.https}/`));
+  for (const path of ['/', '/admin/']) {
+    const page = await fetch(`http://127.0.0.1:${base + localservePorts.http}${path}`);
+    assert.equal(page.status, 200, path);
+    assert.match(await page.text(), /<script src="app\.js" defer><\/script>/);
+  }
+  const admin = await fetch(`http://127.0.0.1:${base + localservePorts.http}/admin/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'mailcovemailcove' }) });
+  assert.equal(admin.status, 200, 'the admin password of localserve is the account password');
 
   // SMTP: any recipient is delivered to the account; submission takes plaintext AUTH on loopback and simulates failures.
   const mx = await SmtpTestClient.connect(base + localservePorts.smtp);

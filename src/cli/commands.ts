@@ -4,6 +4,8 @@ import { CommandError, UsageError, commandHelp, synopsis, type Command, type Opt
 import { version } from './version.ts';
 import { readNewPassword } from './password.ts';
 import { localserve, localserveDefaults } from './localserve.ts';
+import { serve, stopServer } from './serve.ts';
+import { quickstart } from './quickstart.ts';
 import { loadConfig, checkConfig, describeConfig, addAccount, removeAccount, formatProblem, type Config } from '../config/index.ts';
 import { dirname } from 'node:path';
 import { openStore, verifyData, type Store } from '../store/index.ts';
@@ -13,6 +15,7 @@ import { accountOfLogin, addTlsPublicKey, formatTlsPublicKeys, generateTlsPublic
 import * as queue from './queue.ts';
 import { dnsCommands } from './dnsrecords.ts';
 import { domainCommands } from './domainsconf.ts';
+import { sendmailCommand } from './sendmail.ts';
 
 const configOption: Record<string, OptionSpec> = {
   config: { type: 'string', valueName: 'PATH', description: 'mailcove.conf to use; domains.conf is read from the same directory (default: $MAILCOVE_CONFIG or config/mailcove.conf)' },
@@ -73,6 +76,51 @@ export const commands: Command[] = [
       const basePort = Number(options['base-port']);
       if (!Number.isInteger(basePort) || basePort < 0 || basePort + 993 > 65535) throw new UsageError('--base-port must be a whole number from 0 to 64542');
       await localserve({ dir: String(options['dir']), ip: String(options['ip']), basePort, resolver: typeof options['resolver'] === 'string' ? options['resolver'] : undefined, out: stdout });
+    },
+  },
+  {
+    name: 'serve',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Run the mail server from its configuration: SMTP, IMAP, the web pages, the queue and metrics.',
+    description: 'Starts every listener of mailcove.conf and serves the domains and accounts of domains.conf (reloaded when it changes) until SIGTERM, SIGINT or `mailcove stop`. Started as root with "user" set in mailcove.conf, it binds its ports and then runs as that user, owning the data directory. On stop, listeners close first, deliveries in progress get a grace period (what is not finished is delivered again after the restart), then the store closes: nothing acknowledged is lost.',
+    options: { config: configOption['config']! },
+    run: async ({ options, stdout }) => {
+      await serve({ config: await loadOrExplain(options), out: stdout });
+    },
+  },
+  {
+    name: 'quickstart',
+    args: 'ADDRESS',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'Write the config for a new mail server for the domain of ADDRESS, with ADDRESS as its first account, and print what to do next.',
+    description: 'Writes config/mailcove.conf and config/domains.conf in the current directory (data in data/; an existing config is never overwritten): the account (named after the localpart) and the admin password, generated and printed once; DKIM keys (two RSA-2048 selectors named after the year, a signing and b for rotation, and an ed25519 one signing too); sub-addressing with "+"; DMARC and TLS reports delivered to the mailboxes DMARC and TLSRPT; an MTA-STS policy; certificates from ACME (Let\'s Encrypt). Prints the DNS records to create, a systemd unit and the next commands. First checks that outgoing connections to port 25 work (--skip-dial skips that).',
+    options: {
+      hostname: { type: 'string', valueName: 'HOST', description: 'host name of this machine (default: mail.DOMAIN)' },
+      'existing-webserver': { type: 'boolean', description: 'another web server keeps ports 80 and 443: certificates come from its ACME client (Let\'s Encrypt files), the account page listens on 127.0.0.1:1080 behind it' },
+      'skip-dial': { type: 'boolean', description: 'do not check outgoing connections to port 25' },
+      user: { type: 'string', valueName: 'USER', default: 'mailcove', description: 'unix user the server runs as after binding its ports' },
+      'acme-directory': { type: 'string', valueName: 'URL', description: "ACME directory URL (default: Let's Encrypt)" },
+    },
+    run: async ({ args, options, stdout }) => {
+      await quickstart({
+        address: args[0]!, hostname: typeof options['hostname'] === 'string' ? options['hostname'] : undefined, existingWebserver: options['existing-webserver'] === true,
+        skipDial: options['skip-dial'] === true, user: String(options['user']), dir: '.', out: stdout, acmeDirectory: typeof options['acme-directory'] === 'string' ? options['acme-directory'] : undefined,
+      });
+    },
+  },
+  {
+    name: 'stop',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    summary: 'Stop the running server (serve or localserve) gracefully, and wait until it has stopped.',
+    description: 'Asks the server through its control socket in the data directory and returns when the server has closed everything.',
+    options: configOption,
+    run: async ({ options, stdout }) => {
+      await stopServer(await loadOrExplain(options), stdout);
     },
   },
   {
@@ -429,6 +477,7 @@ export const commands: Command[] = [
       return report.problems.length ? 1 : 0;
     },
   },
+  sendmailCommand,
   {
     name: 'version',
     args: '',

@@ -1,18 +1,13 @@
 // `mailcove localserve`: a complete server on loopback with no configuration, for local
 // development and for testing applications that send mail. Hermetic: no DNS queries
 // and no outside connections unless a resolver is given.
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { localserveConfig, localserveOffsets, watchDomains } from '../config/index.ts';
-import { openStore } from '../store/index.ts';
-import { deriveCredentials } from '../sasl/index.ts';
+import { localserveConfig, localserveOffsets } from '../config/index.ts';
 import { resolverFromConfig } from '../dns/index.ts';
-import { collectProcessMetrics, startMetricsListener } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
-import { AccountCache, startSmtp, type RunningSmtp } from '../smtpserver/index.ts';
-import { Queue, controlSocketPath, startControl, type RunningControl } from '../queue/index.ts';
-import { startImap, type RunningImap } from '../imapserver/index.ts';
-import { authFailureLimiter } from '../sasl/index.ts';
+import { adminPasswordPath, deriveCredentials, setAdminPassword } from '../sasl/index.ts';
+import { startServer } from './server.ts';
 import { version } from './version.ts';
 
 const log = logger('localserve');
@@ -47,39 +42,28 @@ function signalled(): Promise<void> {
 }
 
 export async function localserve(o: LocalserveOptions): Promise<void> {
-  const until = o.until ?? signalled();
+  let requestStop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve)); // `mailcove stop --dir DIR`
+  const until = Promise.race([o.until ?? signalled(), stopRequested]);
   await mkdir(o.dir, { recursive: true });
   const config = await localserveConfig({ dir: o.dir, ip: o.ip, basePort: o.basePort, resolver: o.resolver });
-  const resolver = resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }); // hermetic unless asked
-  const store = await openStore(config.paths.dataDir);
-  // domains.conf is live: edits (by hand or `mailcove config account add --dir`) apply without a restart.
-  const domains = watchDomains(config, (d) => log.info({ accounts: Object.keys(d.accounts).length }, 'domains.conf reloaded'));
-  const metrics = await (async () => {
-    try {
-      const m = await startMetricsListener(o.ip, o.basePort + localservePorts.metrics);
-      collectProcessMetrics();
-      return m;
-    } catch (e) {
-      domains.close();
-      await store.close();
-      throw e;
-    }
-  })();
-  let smtp: RunningSmtp | undefined;
-  let imap: RunningImap | undefined;
-  let queue: Queue | undefined;
-  let control: RunningControl | undefined;
-  const accounts = new AccountCache(store);
+  const configDir = dirname(config.paths.static);
+  // The admin page's password is the account's, written once (then yours to change with setadminpassword).
+  if (!(await access(adminPasswordPath(configDir, config.static)).then(() => true, () => false))) await setAdminPassword(configDir, config.static, localserveAccount.password);
+  const server = await startServer({
+    config,
+    resolver: resolverFromConfig({ servers: o.resolver ? [o.resolver] : 'none' }), // hermetic unless asked
+    onStop: requestStop,
+    localserve: { account: localserveAccount.name }, // the queue delivers back into the account, or fails as a queue* localpart asks (issue 5)
+    prepare: async (store) => {
+      if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
+      if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
+    },
+  });
   try {
-    if (!(await store.listAccounts()).includes(localserveAccount.name)) await store.createAccount(localserveAccount.name);
-    if (!(await store.auth.getCredentials(localserveAccount.name))) await store.auth.setCredentials(localserveAccount.name, await deriveCredentials(localserveAccount.password));
-    const authFailures = authFailureLimiter(); // one limiter: failed logins count across SMTP and IMAP
-    smtp = await startSmtp({ config, store, domains, resolver, localserve: { account: localserveAccount.name }, context: { authFailures } });
-    imap = await startImap({ config, store, domains, localserve: true, authFailures });
-    // The queue runs, but delivers back into the account (or fails as a queue* localpart asks), DSNs included (issue 5).
-    queue = Queue.start({ store, static: config.static, configDir: dirname(config.paths.static), domains: () => domains.current(), resolver, accounts, localserve: { account: localserveAccount.name } });
-    control = await startControl({ path: controlSocketPath(config.paths.dataDir), queue }); // `mailcove queue ... --dir` talks to it
-    const at = (service: string) => [...(smtp?.addresses ?? []), ...(imap?.addresses ?? [])].find((a) => a.service === service)?.port;
+    const { smtp, imap, web } = server;
+    const at = (service: string) => [...smtp.addresses, ...imap.addresses].find((a) => a.service === service)?.port;
+    const webURL = (scheme: string, path: string) => `${web.addresses.find((a) => a.url.startsWith(`${scheme}:`) && a.surfaces.includes(path))?.url ?? '(not served)'}${path}`;
     const p = (n: number) => o.basePort + n;
     o.out.write(
       [
@@ -96,22 +80,18 @@ export async function localserve(o: LocalserveOptions): Promise<void> {
         `  imaps        ${o.ip}:${at('imaps')} (implicit TLS, self-signed certificate)`,
         '  simulated failures: send to tempfail@, permfail@, timeout@ or 550@ (any 4xx/5xx code); prefix mailfrom/rcptto to fail at that command',
         '  queue:       submissions are queued and delivered back into the account; queuetempfail@, queuepermfail@, queuetimeout@ or queue550@ fail at delivery, with DSNs to the account',
-        `  metrics      http://${o.ip}:${metrics.port}/metrics`,
-        'coming with later issues (ports reserved):',
-        `  http ${p(localservePorts.http)}, https ${p(localservePorts.https)}`,
+        `  account page ${webURL('http', '/')} and ${webURL('https', '/')} (log in as ${localserveAccount.address})`,
+        `  admin page   ${webURL('http', '/admin/')} and ${webURL('https', '/admin/')} (password ${localserveAccount.password})`,
+        `  metrics      ${server.metrics.map((m) => `http://${m.ip}:${m.port}/metrics`).join(' ')}`,
+        'coming with later issues (paths reserved):',
+        `  webmail and web API on ports ${p(localservePorts.http)} and ${p(localservePorts.https)}: /webmail/, /webapi/`,
         'ready; stop with ctrl-c (SIGINT) or SIGTERM',
         '',
       ].join('\n'),
     );
     await until;
   } finally {
-    await Promise.all([smtp?.close(), imap?.close()]);
-    await control?.close();
-    await queue?.stop();
-    await accounts.close();
-    domains.close();
-    await metrics.close();
-    await store.close();
+    await server.close();
     o.out.write('stopped\n');
   }
 }

@@ -5,9 +5,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BlockList, isIPv6 } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import type { DomainsConfig, Listener, StaticConfig } from '../config/index.ts';
+import { normalizeDomain, type DomainsConfig, type Listener, type StaticConfig } from '../config/index.ts';
 import { normalizeName } from '../dns/index.ts';
 import { dkimRecordForKey } from '../mailauth/index.ts';
+import { hostKeySpki, registeredAccountURL } from '../acme/index.ts';
 import { absolute, txtValue } from './presentation.ts';
 import { DnsRecordsError, type DnsRecordSpec } from './types.ts';
 
@@ -17,6 +18,7 @@ export interface RequiredRecordsInput {
   static: StaticConfig;
   configDir: string; // relative file names in the config are relative to this
   tlsaSpki?: Buffer[]; // DER SubjectPublicKeyInfo of the host's SMTP certificate keys (see hostKeySpkis)
+  acmeAccounts?: Record<string, string>; // ACME account URL by provider name, when registered (CAA accounturi)
 }
 
 const MX_PREFERENCE = 10;
@@ -136,16 +138,17 @@ export async function requiredRecords(o: RequiredRecordsInput): Promise<DnsRecor
     else add(`${label}.${dom}`, 'SRV', '0 0 0 .', 'srv', `SRV: ${what} is not offered: target "." (${rfc}, RFC 2782)`);
   }
 
-  // todo: CAA accounturi (RFC 8657 §3) once ACME accounts are made (issue 7).
-  const issuers = new Set<string>();
+  // CAA: the CA of each ACME provider, bound to our ACME account when it is registered (RFC 8657 §3).
+  const issuers = new Map<string, string>();
   for (const l of Object.values(o.static.listeners)) {
     const provider = l.tls?.acme !== undefined ? o.static.acme[l.tls.acme] : undefined;
     if (!provider) continue;
     const directoryHost = new URL(provider.directoryURL).hostname.toLowerCase();
     const issuer = caaIssuers.find(([re]) => re.test(directoryHost))?.[1];
-    if (issuer) issuers.add(issuer);
+    const account = o.acmeAccounts?.[l.tls!.acme!];
+    if (issuer) issuers.set(`${issuer}${account ? `; accounturi=${account}` : ''}`, issuer);
   }
-  for (const issuer of issuers) add(dom, 'CAA', `0 issue "${issuer}"`, 'caa', `CAA: ${issuer} may issue certificates for the domain and its names (RFC 8659 §4.2)`);
+  for (const [value, issuer] of issuers) add(dom, 'CAA', `0 issue "${value}"`, 'caa', `CAA: ${issuer} may issue certificates for the domain and its names${value.includes('accounturi') ? ', for our ACME account only (RFC 8657 §3)' : ''} (RFC 8659 §4.2)`);
 
   for (const spki of o.tlsaSpki ?? []) {
     add(`_25._tcp.${host}`, 'TLSA', `3 1 1 ${createHash('sha256').update(spki).digest('hex')}`, 'tlsa', 'DANE for incoming SMTP: DANE-EE, SHA-256 of the key of the host certificate (RFC 7672 §3.1.1, RFC 6698)');
@@ -181,11 +184,33 @@ export async function hostKeySpkis(o: { static: StaticConfig; configDir: string;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DnsRecordsError(`self-signed certificate: ${(e as Error).message}`, { cause: e });
       }
-    } // todo: ACME certificates (issue 7), with the stable per-host key that keeps TLSA valid across renewals.
+    } else if (l.tls.acme !== undefined) {
+      // ACME certificates keep one key per host across renewals, so the TLSA record stays valid (RFC 7671 §8.1).
+      const spki = await hostKeySpki({ dataDir: o.dataDir, provider: l.tls.acme, name: host });
+      out.set(spki.toString('hex'), spki);
+    }
     for (const c of certs) {
       const spki = c.publicKey.export({ type: 'spki', format: 'der' });
       out.set(spki.toString('hex'), spki);
     }
   }
   return [...out.values()];
+}
+
+/**
+ * The records of a configured domain, by any spelling of its name (U-label, A-label, any
+ * case): what `config dnsrecords`, `config dnscheck`, quickstart and the admin page show.
+ * TLSA records come from the host's SMTP certificate keys.
+ */
+export async function domainRecords(o: { static: StaticConfig; configDir: string; dataDir: string; domains: DomainsConfig; name: string }): Promise<{ domain: string; ascii: string; specs: DnsRecordSpec[] }> {
+  const n = normalizeDomain(o.name);
+  if ('error' in n) throw new DnsRecordsError(n.error);
+  if (!o.domains.domains[n.domain]) throw new DnsRecordsError(`no domain ${JSON.stringify(o.name)} in domains.conf`);
+  const tlsaSpki = await hostKeySpkis(o);
+  const acmeAccounts: Record<string, string> = {};
+  for (const provider of Object.keys(o.static.acme)) {
+    const url = await registeredAccountURL(o.dataDir, provider);
+    if (url) acmeAccounts[provider] = url;
+  }
+  return { domain: n.domain, ascii: n.ascii, specs: await requiredRecords({ domain: n.domain, config: o.domains, static: o.static, configDir: o.configDir, tlsaSpki, acmeAccounts }) };
 }

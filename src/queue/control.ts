@@ -57,7 +57,8 @@ const destructive = z.strictObject({ ...selection, ...held, all: z.boolean().opt
 const byId = z.strictObject({ id: entryId });
 
 /** A hold rule's domain: empty (any), else normalized to its A-label as the queue stores recipient domains. */
-const ruleDomain = z.string().transform((s, ctx) => {
+/** A hold rule's domain: empty (any) or its A-label, as the queue keeps recipient domains. */
+export const ruleDomain = z.string().trim().max(253).transform((s, ctx) => {
   if (s === '') return '';
   const d = normalizeDomain(s);
   if ('error' in d) {
@@ -177,6 +178,8 @@ export interface ControlOptions {
   path: string; // the socket, normally controlSocketPath(dataDir)
   queue: Queue;
   log?: Logger;
+  /** `mailcove stop`: the op 'stop' calls this (the server then shuts down gracefully). */
+  onStop?: () => void;
 }
 
 export interface RunningControl {
@@ -193,7 +196,7 @@ export async function startControl(o: ControlOptions): Promise<RunningControl> {
   const server = createServer((sock) => {
     connections.add(sock);
     sock.on('close', () => connections.delete(sock));
-    void serve(sock, o.queue, log);
+    void serve(sock, o.queue, log, o.onStop);
   });
   await listenPrivate(server, o.path);
   log.info({ path: o.path }, 'control socket listening');
@@ -207,14 +210,14 @@ export async function startControl(o: ControlOptions): Promise<RunningControl> {
 }
 
 /** Answers the requests of one connection, one at a time, in order. */
-async function serve(sock: Socket, queue: Queue, log: Logger): Promise<void> {
+async function serve(sock: Socket, queue: Queue, log: Logger, onStop: (() => void) | undefined): Promise<void> {
   const lines = new Lines(controlLineMax);
   const send = (r: ControlResponse) => new Promise<void>((resolve) => sock.write(JSON.stringify(r) + '\n', () => resolve())); // waits for the flush: backpressure per response
   let refused = false;
   try {
     for await (const chunk of sock as AsyncIterable<Buffer>) {
       if (refused) continue; // what follows an overlong line is read and dropped, so the client reads the refusal instead of a reset
-      for (const line of lines.push(chunk)) if (line.trim() !== '') await send(await answer(line, queue, log));
+      for (const line of lines.push(chunk)) if (line.trim() !== '') await send(await answer(line, queue, log, onStop));
       if (lines.overflow) {
         log.info('control request line too long; closing the connection');
         refused = true;
@@ -227,7 +230,7 @@ async function serve(sock: Socket, queue: Queue, log: Logger): Promise<void> {
   }
 }
 
-async function answer(line: string, queue: Queue, log: Logger): Promise<ControlResponse> {
+async function answer(line: string, queue: Queue, log: Logger, onStop: (() => void) | undefined): Promise<ControlResponse> {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -237,6 +240,11 @@ async function answer(line: string, queue: Queue, log: Logger): Promise<ControlR
   const req = request.safeParse(json);
   if (!req.success) return { ok: false, error: `bad request: ${req.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}` };
   const { op: name, args } = req.data;
+  if (name === 'stop' && onStop) {
+    log.info('stop requested through the control socket');
+    onStop();
+    return { ok: true, result: 'stopping' };
+  }
   if (!isOp(name)) return { ok: false, error: `unknown op ${JSON.stringify(name)} (known: ${controlOps.join(', ')})` };
   const row = ops[name];
   try {
@@ -367,6 +375,12 @@ export class ControlClient {
 
   close(): void {
     this.#sock.end();
+  }
+
+  /** Calls fn when the server has closed the connection (e.g. after 'stop', when it shuts down). */
+  onClose(fn: () => void): void {
+    if (this.#sock.closed) fn();
+    else this.#sock.once('close', fn);
   }
 }
 
