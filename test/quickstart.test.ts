@@ -99,3 +99,24 @@ test('quickstart writes a config that passes config test and dnscheck; serve run
   assert.equal(await exited, 0, err);
   assert.match(out, /stopped\n$/);
 });
+
+test('quickstart --existing-webserver: certificates from files, the account page behind the other web server; config test passes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailcove-qs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  let qs;
+  try {
+    qs = await runArgv(['quickstart', 'you@example.mcove', '--hostname', 'mx.example.mcove', '--existing-webserver', '--skip-dial']);
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.equal(qs.code, 0, qs.stderr);
+  const text = await readFile(join(dir, 'config/mailcove.conf'), 'utf8');
+  assert.match(text, /certFile: \/etc\/letsencrypt\/live\/mx\.example\.mcove\/fullchain\.pem/);
+  assert.doesNotMatch(text, /acme:/);
+  assert.match(text, /accountHTTP:\n\s+port: 1080\n\s+path: \/\n\s+forwarded: true/);
+  assert.match(qs.stdout, /proxy https:\/\/mx\.example\.mcove\/ to http:\/\/127\.0\.0\.1:1080\//);
+  const check = await runArgv(['config', 'test', '--config', join(dir, 'config/mailcove.conf')]);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+});

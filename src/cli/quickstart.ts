@@ -159,7 +159,7 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
       await m.close();
     }
   }
-  const records = (await domainRecords({ static: config.static, configDir, dataDir: config.paths.dataDir, domains: config.domains, name: domain })).specs;
+  const records = (await domainRecords({ static: config.static, configDir, dataDir: config.paths.dataDir, domains: config.domains, name: domain, tlsa: !o.existingWebserver })).specs;
   const bin = resolve(process.argv[1] ?? 'mailcove');
   out(`Wrote ${staticPath} and ${domainsPath}; data goes to ${config.paths.dataDir}.`);
   out();
@@ -176,6 +176,7 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
     out(`  /etc/letsencrypt/live/${hostname}/fullchain.pem and privkey.pem (renew them with your ACME client, e.g. certbot; restart mailcove after renewal),`);
     out(`and your web server should proxy https://${hostname}/ to http://127.0.0.1:1080/ (the account page; it trusts X-Forwarded-For/-Proto from it),`);
     out(`and serve https://mta-sts.${d.ascii}/.well-known/mta-sts.txt and https://autoconfig.${d.ascii}/mail/config-v1.1.xml by proxying them to the same address.`);
+    out('The TLSA record (DANE) is not above: make the certificate with the same key on each renewal (certbot --reuse-key), then `mailcove config dnsrecords` prints it.');
     out();
   }
   out('A systemd unit, /etc/systemd/system/mailcove.service:');

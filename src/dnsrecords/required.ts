@@ -202,11 +202,11 @@ export async function hostKeySpkis(o: { static: StaticConfig; configDir: string;
  * case): what `config dnsrecords`, `config dnscheck`, quickstart and the admin page show.
  * TLSA records come from the host's SMTP certificate keys.
  */
-export async function domainRecords(o: { static: StaticConfig; configDir: string; dataDir: string; domains: DomainsConfig; name: string }): Promise<{ domain: string; ascii: string; specs: DnsRecordSpec[] }> {
+export async function domainRecords(o: { static: StaticConfig; configDir: string; dataDir: string; domains: DomainsConfig; name: string; tlsa?: boolean }): Promise<{ domain: string; ascii: string; specs: DnsRecordSpec[] }> {
   const n = normalizeDomain(o.name);
   if ('error' in n) throw new DnsRecordsError(n.error);
   if (!o.domains.domains[n.domain]) throw new DnsRecordsError(`no domain ${JSON.stringify(o.name)} in domains.conf`);
-  const tlsaSpki = await hostKeySpkis(o);
+  const tlsaSpki = o.tlsa === false ? [] : await hostKeySpkis(o); // tlsa false: certificate files that do not exist yet
   const acmeAccounts: Record<string, string> = {};
   for (const provider of Object.keys(o.static.acme)) {
     const url = await registeredAccountURL(o.dataDir, provider);
