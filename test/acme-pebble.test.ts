@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { acmeHostnames, hostKeySpkiSha256, loadAcme, registeredAccountURL, type AcmeManager } from '../src/acme/index.ts';
 import { MemoryResolver } from '../src/dns/index.ts';
+import { exposition } from '../src/metrics/index.ts';
 import { startHttp, type HttpServers } from '../src/http/index.ts';
 import { startImap, type RunningImap } from '../src/imapserver/index.ts';
 import { startSmtp, type RunningSmtp } from '../src/smtpserver/index.ts';
@@ -283,6 +284,12 @@ test('http-01: certificates for the host, autoconfig and mta-sts names are obtai
   const smtp = await smtpStarttlsCertificate(r.smtp, 'mta-sts.example.com');
   assert.ok(smtp.cert.checkHost('mta-sts.example.com'));
   assert.equal(r.acme.ordersPlaced, 3);
+
+  // The expiry metric is that of the certificates served, and only of names still in the list.
+  const expiry = async () => new Map([...(await exposition()).body.matchAll(/^mailcove_acme_certificate_not_after_seconds\{provider="pebble",name="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  assert.deepEqual(await expiry(), new Map(names.map((n) => [n, Math.floor(r.acme.cached(n)!.notAfter.getTime() / 1000)])));
+  await r.acme.setNames([hostname]);
+  assert.deepEqual([...(await expiry()).keys()], [hostname]);
 });
 
 test('a second start serves the cached certificate without a new order', { skip }, async (t) => {
@@ -338,25 +345,34 @@ test('renewal, forced or with fewer than 30 days left, keeps the host key; the n
 test('a failed renewal is logged and retried later; the old certificate is served meanwhile', { skip }, async (t) => {
   const sd = await acmeServerDir('tls-alpn-01');
   t.after(() => sd.remove());
+  const first = await run(sd);
+  t.after(() => first.close());
+  const old = await first.acme.certificate(hostname);
+  await first.close();
+  // A new account, so that the CA must validate again: pebble reuses a valid authorization of
+  // the account 1% of the time even with PEBBLE_AUTHZREUSE=0 (wfe.go: rand.Intn(100) > percent).
+  const dir = join(sd.config.paths.dataDir, 'acme', provider);
+  await Promise.all(['account.key.pem', 'account.json'].map((f) => rm(join(dir, f))));
+
   let now = Date.now();
   const r = await run(sd, { now: () => now });
   t.after(() => r.close());
-  const old = await r.acme.certificate(hostname);
-
+  assert.equal(r.acme.cached(hostname)?.leaf.fingerprint256, old.leaf.fingerprint256);
   await r.challenges.stop(); // the CA cannot reach us
   now = old.notAfter.getTime() - 20 * day;
   await r.acme.checkRenewals();
-  assert.equal(r.acme.ordersPlaced, 2);
+  assert.equal(r.acme.ordersPlaced, 1);
   assert.equal(r.acme.cached(hostname)?.leaf.fingerprint256, old.leaf.fingerprint256);
   assert.equal((await imapsCertificate(r.imaps, hostname)).cert.fingerprint256, old.leaf.fingerprint256);
   await r.acme.checkRenewals(); // before the retry time: no new order
-  assert.equal(r.acme.ordersPlaced, 2);
+  assert.equal(r.acme.ordersPlaced, 1);
 
   await r.challenges.start();
   now += 6 * 60 * 1000; // the first retry comes after 5 minutes
   await r.acme.checkRenewals();
-  assert.equal(r.acme.ordersPlaced, 3);
+  assert.equal(r.acme.ordersPlaced, 2);
   const renewed = r.acme.cached(hostname)!;
   assert.notEqual(renewed.leaf.fingerprint256, old.leaf.fingerprint256);
+  assert.equal(spkiSha256(renewed.leaf), spkiSha256(old.leaf)); // the host key outlives the account
   assert.equal((await imapsCertificate(r.imaps, hostname)).cert.fingerprint256, renewed.leaf.fingerprint256);
 });

@@ -1,12 +1,12 @@
 // Client setup over HTTP, through a real listener: Thunderbird's autoconfig XML, Outlook's
 // autodiscover, the Apple profile (each read back by Python's XML and plist parsers, which
 // we did not write), the MTA-STS policy read by our sending side's parser, host checks
-// against domains.conf, hostile requests, and the SRV suggestions.
+// against domains.conf and hostile requests.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { test, before, after } from 'node:test';
-import { appleProfile, autoconfigSurfaces, clientSrvRecords, mtaStsPolicy, mtaStsSurfaces, uuidV5 } from '../src/autoconfig/index.ts';
+import { appleProfile, autoconfigSurfaces, mtaStsPolicy, mtaStsSurfaces, uuidV5 } from '../src/autoconfig/index.ts';
 import { parseDomains, parseStatic, type DomainsConfig, type StaticConfig } from '../src/config/index.ts';
 import { startHttp, type HttpServers } from '../src/http/index.ts';
 import { parsePolicy, policyMatchesHost } from '../src/smtpclient/index.ts';
@@ -336,20 +336,4 @@ test('mode none and testing policies parse too', () => {
     const text = mtaStsPolicy(st, { policyID: 'x', mode, mx: [], maxAgeSeconds: 86400 });
     assert.deepEqual(parsePolicy(text), { mode, mx: ['mail.example.com'], maxAge: 86400 });
   }
-});
-
-// ---- SRV suggestions (RFC 6186, RFC 8314) ----
-
-test('SRV suggestions come from src/dnsrecords, implicit TLS first, without reading DKIM keys', async () => {
-  const srv = await clientSrvRecords({ domain: 'example.com', domains, static: st });
-  assert.deepEqual(srv.map((r) => [r.name, r.value]), [
-    ['_autodiscover._tcp.example.com', '0 1 443 mail.example.com.'],
-    ['_submissions._tcp.example.com', '0 1 465 mail.example.com.'],
-    ['_submission._tcp.example.com', '10 1 587 mail.example.com.'],
-    ['_imaps._tcp.example.com', '0 1 993 mail.example.com.'],
-    ['_imap._tcp.example.com', '10 1 143 mail.example.com.'],
-    ['_pop3s._tcp.example.com', '0 0 0 .'],
-    ['_pop3._tcp.example.com', '0 0 0 .'],
-  ]);
-  await assert.rejects(clientSrvRecords({ domain: 'unknown.example', domains, static: st }), /no domain/);
 });

@@ -3,7 +3,8 @@
 // every host name except loopback unresolvable, so a page can reach nothing but our server.
 // startWebServer runs a complete localserve in-process (both web surfaces, SMTP, IMAP, the
 // queue) on free loopback ports with a temp folder.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,6 +13,16 @@ import { localserve, localserveAccount, localservePorts } from '../src/cli/local
 import { freeBasePort } from './ports.ts';
 
 export const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+
+/**
+ * Where a test's screenshot goes: docs/screenshots/NAME when MAILCOVE_SCREENSHOTS=1 (to
+ * renew the committed ones), else a temp folder, so a test run leaves the checkout as it was.
+ */
+export async function screenshotPath(name: string): Promise<string> {
+  const dir = process.env['MAILCOVE_SCREENSHOTS'] === '1' ? fileURLToPath(new URL('../docs/screenshots/', import.meta.url)) : join(tmpdir(), `mailcove-screenshots-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  return join(dir, name);
+}
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -2,7 +2,7 @@
 // and login, logout (the cookie stops working), a session ended server-side (the login
 // dialog, then the action completes), TLS public key upload and delete, import with
 // progress, export download, and a password change that ends another browser's session.
-// Screenshots go to docs/screenshots/account-*.png.
+// Screenshots go to docs/screenshots/account-*.png with MAILCOVE_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -12,17 +12,15 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { publicKeyFingerprint } from '../src/tls/index.ts';
 import { opensslSteps } from '../web/account/openssl.ts';
-import { chromiumPath, launchBrowser, loginDialog, newContext, startWebServer, type WebServer } from './browser.ts';
+import { chromiumPath, launchBrowser, loginDialog, screenshotPath, newContext, startWebServer, type WebServer } from './browser.ts';
 
 const run = promisify(execFile);
 const skip = existsSync(chromiumPath) || process.env['CI'] === 'true' ? false : `not installed: ${chromiumPath}`;
-const screenshots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
 let server: WebServer | undefined;
 let browser: Browser | undefined;
@@ -35,7 +33,6 @@ before(async () => {
   browser = await launchBrowser();
   dir = await mkdtemp(join(tmpdir(), 'mailcove-account-browser-'));
   password = server.account.password;
-  await mkdir(screenshots, { recursive: true });
 });
 
 after(async () => {
@@ -115,7 +112,7 @@ test('login: a wrong password shows the message, the right one shows the account
   assert.match(await domainsConf(), /fullName: Mail Cove/);
   await page.click('#generate-password'); // shows what a generated password looks like
   assert.match((await page.getAttribute('#generated-password-value', 'data-password')) ?? '', /^[a-km-zA-HJ-NP-Z2-9]{5}(-[a-km-zA-HJ-NP-Z2-9]{5}){3}$/);
-  await page.screenshot({ path: join(screenshots, 'account-account.png') });
+  await page.screenshot({ path: await screenshotPath('account-account.png') });
   assert.deepEqual(problems, []);
   await ctx.close();
 });
@@ -165,7 +162,7 @@ test('TLS public key: upload a certificate file made with the shown openssl comm
   const row = page.locator(`#tls-keys tr[data-fingerprint="${fingerprint}"]`);
   await row.waitFor();
   assert.match((await row.textContent()) ?? '', /browser key.*mailcove@localhost.*ed25519/);
-  await page.screenshot({ path: join(screenshots, 'account-tlskeys.png'), fullPage: true });
+  await page.screenshot({ path: await screenshotPath('account-tlskeys.png'), fullPage: true });
   await row.locator('button', { hasText: 'Delete' }).click();
   await row.waitFor({ state: 'detached' });
   await page.locator('.status.ok', { hasText: 'Key "browser key" deleted.' }).waitFor();
@@ -189,7 +186,7 @@ test('import with progress (and a per-file error), then export download of the i
   await page.locator('#import-progress').waitFor({ state: 'hidden' });
   assert.equal(await page.getAttribute('#import-summary', 'data-imported'), String(n + 1));
   assert.match((await page.textContent('#import-errors')) ?? '', /notes\.mbox/);
-  await page.screenshot({ path: join(screenshots, 'account-importexport.png'), fullPage: true });
+  await page.screenshot({ path: await screenshotPath('account-importexport.png'), fullPage: true });
 
   // The export form lists the new mailboxes; the export works from it.
   await page.locator('#export-form select[name=mailbox] option[value=Bulk]').waitFor({ state: 'attached' });

@@ -470,3 +470,55 @@ test('import: a long import sends progress events (messages done, fraction of th
     assert.deepEqual((done.data as Extract<ImportEvent, { type: 'done' }>).result, { mailboxes: ['Bulk'], imported: n, errors: [] });
   });
 });
+
+test('import: archive paths with ".." name no mailbox: each such file is reported in the result, the rest imports', async () => {
+  await withFixture(async (a) => {
+    const login = await a.login();
+    const mbox = (s: string) => Buffer.from(`From a@example.com Mon Jan  1 00:00:00 2024\nSubject: ${s}\n\n${s}\n`);
+    const archive = Buffer.from(zipSync({ '../../Escaped.mbox': mbox('escaped'), 'Inside/../../Up/cur/1.host:2,S': mbox('up'), 'Kept.mbox': mbox('kept') }));
+    const r = await upload(a, login, archive);
+    assert.equal(r.status, 200, r.body.toString());
+    const stream = await a.events(`/events/import?id=${r.json<{ id: string }>().id}`, { cookie: login.cookie });
+    const result = (stream.events.at(-1)!.data as Extract<ImportEvent, { type: 'done' }>).result;
+    assert.equal(result.imported, 1);
+    assert.deepEqual(result.mailboxes, ['Kept']);
+    assert.deepEqual(result.errors.map((e) => e.file).sort(), ['../../Escaped.mbox', 'Inside/../../Up/cur/1.host:2,S']);
+    for (const e of result.errors) assert.match(e.message, /"\.\." level: not imported/);
+    const names = (await a.call('mailboxes', {}, login)).json<MailboxSummary[]>().map((m) => m.name);
+    assert.ok(names.includes('Kept'));
+    assert.ok(!names.some((n) => n.includes('..') || n === 'Escaped' || n === 'Up'), names.join(', '));
+  });
+});
+
+test('import: at most 8 event streams per account follow a running import; the 9th is 429 until one closes', async () => {
+  await withFixture(async (a) => {
+    const login = await a.login();
+    const n = 1500; // a few seconds of import: the streams below open well within it
+    const mbox = Buffer.from(Array.from({ length: n }, (_, i) => `From a@example.com Mon Jan  1 00:00:00 2024\nSubject: bulk ${i}\n\nmessage ${i}\n`).join('\n'));
+    const r = await upload(a, login, mbox, 'Bulk.mbox');
+    assert.equal(r.status, 200, r.body.toString());
+    const path = `/events/import?id=${r.json<{ id: string }>().id}`;
+    /** A GET that resolves at the response head; the stream stays open until destroyed. */
+    const open = () => new Promise<{ status: number; headers: Record<string, unknown>; close(): void }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: a.port, path, headers: { cookie: login.cookie }, agent: false }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, close: () => req.destroy() });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const streams = [];
+    for (let i = 0; i < 8; i++) streams.push(await open());
+    assert.deepEqual(streams.map((s) => s.status), Array(8).fill(200));
+    const refused = await open();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], '20');
+    assert.equal((await a.call('importStatus', {}, login)).json<{ import: ImportStatus }>().import.state, 'running', 'the import outlasted the streams: the 429 was the limit');
+    streams.pop()!.close();
+    let again = await open();
+    for (const deadline = Date.now() + 5000; again.status === 429 && Date.now() < deadline; again = await open()) await new Promise((r) => setTimeout(r, 20)); // the server sees the close
+    assert.equal(again.status, 200);
+    for (const s of [...streams, again]) s.close();
+    await until(async () => (await a.call('importStatus', {}, login)).json<{ import: ImportStatus }>().import.state === 'done', 30_000);
+  });
+});

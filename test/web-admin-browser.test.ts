@@ -1,21 +1,19 @@
 // The admin page in a real Chromium against a full localserve: the wrong-password message
 // and login, adding a domain and an account, the DNS records and the DNS check against
 // nsd + unbound on loopback, editing an alias; a message held by a hold rule released from
-// the queue page; every tab rendering. Screenshots go to docs/screenshots/.
+// the queue page; every tab rendering. Screenshots go to docs/screenshots/ with MAILCOVE_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import type { Browser, Page } from 'playwright-core';
-import { chromiumPath, launchBrowser, loginDialog, newContext, startWebServer, type WebServer } from './browser.ts';
+import { chromiumPath, launchBrowser, loginDialog, screenshotPath, newContext, startWebServer, type WebServer } from './browser.ts';
 import { missingDnsPeers, startDnsServers, type DnsServers } from './dnsservers.ts';
 
 const missing = [...(existsSync(chromiumPath) ? [] : [chromiumPath]), ...missingDnsPeers];
 const skip = missing.length && process.env['CI'] !== 'true' ? `not installed: ${missing.join(', ')}` : false;
-const screenshots = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
 const domain = 'shop.mcove';
 
@@ -87,8 +85,7 @@ test('admin page: wrong password message, login, add a domain, DNS records and D
   assert.equal(await row(`_dmarc.${domain}`, 'TXT').getAttribute('data-status'), 'missing');
   assert.equal(await row(domain, 'MX').locator('.badge').textContent(), 'correct');
   await page.locator('#dns-check .check-summary.bad').waitFor();
-  await mkdir(screenshots, { recursive: true });
-  await page.screenshot({ path: join(screenshots, 'admin-domain.png'), fullPage: true });
+  await page.screenshot({ path: await screenshotPath('admin-domain.png'), fullPage: true });
 
   // An account at the new domain, with a generated password.
   await page.click('nav a[href="#accounts"]');
@@ -107,7 +104,7 @@ test('admin page: wrong password message, login, add a domain, DNS records and D
   await page.click('a.back');
   await page.locator('#account-list tr[data-account=shopper]').waitFor();
   assert.match(await domainsConf(), /shopper:\n\s+domain: shop\.mcove\n\s+fullName: Shop Keeper\n\s+destinations:\n\s+shopper@shop\.mcove: \{\}\n\s+sales@shop\.mcove: \{\}/);
-  await page.screenshot({ path: join(screenshots, 'admin-accounts.png') });
+  await page.screenshot({ path: await screenshotPath('admin-accounts.png') });
 
   // An alias: added with one member, then edited on its page.
   await page.click('nav a[href="#aliases"]');
@@ -160,7 +157,7 @@ test('admin page: a hold rule holds a submitted message; released from the queue
   await page.locator('#queue-table tr[data-held=true] .badge.held').waitFor();
   await entry.locator('button', { hasText: 'History' }).click();
   await page.locator('#queue-table tr.history').waitFor();
-  await page.screenshot({ path: join(screenshots, 'admin-queue.png') });
+  await page.screenshot({ path: await screenshotPath('admin-queue.png') });
   await entry.locator('button', { hasText: 'Release' }).click();
   await page.locator('.status.ok', { hasText: 'Released: 1 of 1 entry' }).waitFor();
 
@@ -171,6 +168,24 @@ test('admin page: a hold rule holds a submitted message; released from the queue
     await page.click('#retired-filter button[type=submit]');
   }
   await retired.waitFor();
+
+  // Text from the server is text: a suppression reason with markup shows as typed and runs nothing.
+  const markup = '<img src=x onerror="document.title=\'pwned\'"><b>bold</b>';
+  await page.click('nav a[href="#suppressions"]');
+  await page.fill('#suppression-add input[name=address]', 'victim@remote.example');
+  await page.fill('#suppression-add input[name=reason]', markup);
+  await page.click('#suppression-add button[type=submit]');
+  const suppressed = page.locator('#suppression-list tr[data-address="victim@remote.example"]');
+  await suppressed.waitFor();
+  assert.ok(((await suppressed.textContent()) ?? '').includes(markup));
+  assert.equal(await suppressed.locator('img, b').count(), 0);
+  assert.notEqual(await page.title(), 'pwned');
+  await suppressed.locator('button', { hasText: 'Remove' }).click();
+  await suppressed.waitFor({ state: 'detached' });
+
+  // A malformed fragment (a bad %-escape) falls back to the first tab instead of a script error.
+  await page.evaluate("location.hash = '#%E0%A4%A'");
+  await page.locator('div.tab[data-tab=overview] section').first().waitFor();
 
   for (const tab of ['overview', 'domains', 'accounts', 'aliases', 'queue', 'retired', 'holdrules', 'suppressions', 'logins', 'loglevels']) {
     await page.click(`nav a[href="#${tab}"]`);

@@ -3,7 +3,7 @@
 // records and the DNS check, account credentials, queue operations on a real Queue,
 // login attempts and log levels.
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { cliDomainsText, cliStaticText } from '../src/cli/testrun.ts';
@@ -211,7 +211,10 @@ test('DKIM: a generated key is written 0600 beside the config, signs at once and
   const d = await f.call('domain', { name: 'example.com' });
   assert.deepEqual(d.dkim.map((s) => [s.selector, s.signing]), [['2026e', true]]);
   assert.match((await f.refused('dkimGenerate', { domain: 'example.com', selector: '2026e', kind: 'rsa', sign: false })).message, /selector "2026e" exists/);
-  assert.match((await f.refused('dkimGenerate', { domain: 'example.com', selector: 'bad_selector', kind: 'rsa', sign: false })).message, /selector/);
+  const badSelector = await f.refused('dkimGenerate', { domain: 'example.com', selector: 'bad_selector', kind: 'ed25519', sign: false });
+  assert.deepEqual([badSelector.code, badSelector.message], ['user:error', 'domains.conf: domains.example.com.dkim.selectors: invalid selector "bad_selector"']); // RFC 6376 §3.1
+  assert.deepEqual(Object.keys(f.sd.domains.current().domains['example.com']!.dkim!.selectors), ['2026e'], 'nothing added');
+  assert.deepEqual(await readdir(join(f.sd.dir, 'dkim')), ['2026e.example.com.ed25519.privatekey.pkcs8.pem'], 'no key file for it');
   const r = await f.call('dnsRecords', { domain: 'example.com' });
   const dkim = r.records.find((s) => s.name === '2026e._domainkey.example.com');
   assert.equal(dkim?.type, 'TXT');
@@ -247,6 +250,10 @@ test('accounts: add with a password, addresses, full name, quota, password reset
   const f = await adminFixture(t);
   await f.login();
   assert.match((await f.refused('accountAdd', { name: 'alice', address: 'alice@example.com', password: '\u0007' })).message, /password/);
+  const badName = await f.refused('accountAdd', { name: '-alice/..', address: 'alice@example.com' });
+  assert.equal(badName.code, 'user:error');
+  assert.match(badName.message, /account names are 1-64 letters, digits/);
+  assert.ok(!(await f.sd.store.listAccounts()).includes('-alice/..'));
   assert.equal(f.sd.domains.current().accounts['alice'], undefined, 'an unusable password changes nothing');
   await f.call('accountAdd', { name: 'alice', address: 'alice@example.com', fullName: 'Alice', password: 'alicepw' });
   assert.ok((await f.sd.store.listAccounts()).includes('alice'));
@@ -340,6 +347,10 @@ test('queue: list with filters and pages; hold, release, reschedule, fail and dr
   assert.equal((await f.call('retiredList', { success: true })).total, 0);
   assert.equal((await f.call('retiredAttempts', { id: b1! })).length, 1);
   assert.match((await f.refused('queueHold', { ids: [] })).message, /^bad request: ids/);
+  // A selection is at most a page (1000): the queue checks every entry against the list.
+  assert.match((await f.refused('queueDrop', { ids: Array.from({ length: 1001 }, (_, i) => i + 1) })).message, /^bad request: ids/);
+  assert.match((await f.refused('queueList', { limit: 1001 })).message, /^bad request: limit/);
+  assert.deepEqual((await f.call('queueList', {})).items.map((e) => e.id), [a1], 'nothing dropped');
 });
 
 test('hold rules hold queued entries; suppressions per account', async (t) => {

@@ -19,6 +19,18 @@ const registrationSchema = z.object({
 });
 export type AccountRegistration = z.infer<typeof registrationSchema>;
 
+/** The registration in account.json's text, or why it is unusable. */
+function parseRegistration(text: string): { reg: AccountRegistration } | { issues: unknown } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { issues: e instanceof Error ? e.message : String(e) };
+  }
+  const r = registrationSchema.safeParse(json);
+  return r.success ? { reg: r.data } : { issues: r.error.issues };
+}
+
 export interface AccountOptions {
   provider: string;
   config: AcmeProvider;
@@ -36,15 +48,9 @@ export async function accountClient(o: AccountOptions): Promise<Client> {
   const text = await readOptional(o.paths.account);
   let reg: AccountRegistration | undefined;
   if (text !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const r = registrationSchema.safeParse(json);
-    if (r.success) reg = r.data;
-    else log.warn({ file: o.paths.account, issues: r.error.issues }, 'ACME account registration unreadable, registering again');
+    const r = parseRegistration(text);
+    if ('reg' in r) reg = r.reg;
+    else log.warn({ file: o.paths.account, issues: r.issues }, 'ACME account registration unreadable, registering again'); // RFC 8555 §7.3.1: the same key finds the same account
   }
   const contact = [`mailto:${o.config.contactEmail}`];
   const known = reg !== undefined && reg.directoryURL === o.config.directoryURL;
@@ -78,10 +84,6 @@ function save(o: AccountOptions, reg: AccountRegistration): Promise<void> {
 export async function registeredAccountURL(dataDir: string, provider: string): Promise<string | undefined> {
   const text = await readOptional(acmePaths(dataDir, provider).account);
   if (text === undefined) return undefined;
-  try {
-    const r = registrationSchema.safeParse(JSON.parse(text));
-    return r.success ? r.data.url : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = parseRegistration(text);
+  return 'reg' in r ? r.reg.url : undefined;
 }

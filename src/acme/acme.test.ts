@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDomains, parseStatic } from '../config/index.ts';
@@ -87,4 +89,23 @@ test('a provider is loaded once per data directory; listeners need it loaded and
   await m.close();
   await assert.rejects(loadListenerTls(o), /not loaded/);
   await (await loadAcme({ provider: 'le', config: st.acme['le']!, dataDir, configDir: dataDir, names: [] })).close();
+});
+
+test('an order at a CA that never answers fails at its deadline; no new order before the retry time', async (t) => {
+  const dataDir = await tempDir(t);
+  const { st, domains } = configs();
+  const held: Array<import('node:http').ServerResponse> = [];
+  const silent = createServer((_req, res) => void held.push(res)); // reads the request, answers only when the test ends
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => {
+    for (const res of held) res.writeHead(404).end(); // a final answer: acme-client gives up at once (it retries resets and 5xx for a minute)
+    silent.close(() => resolve());
+  }));
+  const config = { ...st.acme['le']!, directoryURL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/dir` };
+  const m = await loadAcme({ provider: 'le', config, dataDir, configDir: dataDir, names: acmeHostnames(st, domains, 'le'), orderTimeoutMs: 300 });
+  const started = Date.now();
+  await assert.rejects(m.certificate('mail.example.com'), (e) => e instanceof AcmeError && /ACME order for mail\.example\.com took longer than/.test(e.message));
+  assert.ok(Date.now() - started < 5000);
+  await assert.rejects(m.certificate('mail.example.com'), /the last order failed .*took longer than.*next attempt after/);
+  await m.close(); // nothing left to wait for
 });

@@ -34,10 +34,14 @@ export function removeHttpChallenge(token: string): void {
   httpChallenges.delete(token);
 }
 
-export function addTlsAlpnChallenge(name: string, keyPEM: string, certPEM: string): void {
-  tlsAlpnChallenges.set(name, createSecureContext({ key: keyPEM, cert: certPEM }));
+/** Answers tls-alpn-01 for the name with this certificate until removeTlsAlpnChallenge(name, <the context returned>). */
+export function addTlsAlpnChallenge(name: string, keyPEM: string, certPEM: string): SecureContext {
+  const context = createSecureContext({ key: keyPEM, cert: certPEM });
+  tlsAlpnChallenges.set(name, context);
+  return context;
 }
 
-export function removeTlsAlpnChallenge(name: string): void {
-  tlsAlpnChallenges.delete(name);
+/** Ends the challenge unless a newer one for the name replaced it (an order given up at its deadline ends late). */
+export function removeTlsAlpnChallenge(name: string, context: SecureContext): void {
+  if (tlsAlpnChallenges.get(name) === context) tlsAlpnChallenges.delete(name);
 }

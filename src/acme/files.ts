@@ -1,8 +1,8 @@
 // Where ACME keeps its state: <dataDir>/acme/<provider>/ holds the account key and
 // registration, one stable private key per host name, and the certificates. Keys are 0600.
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { createPrivateKey, generateKeyPair, randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPair } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../config/index.ts';
 
@@ -70,30 +70,8 @@ export function ensureKey(path: string): Promise<string> {
     if (existing !== undefined) return checkedKey(existing, path);
     const { privateKey } = await generate('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const dir = dirname(path);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(pem);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      return checkedKey(await readFile(path, 'utf8'), path); // another process made it first: theirs stands
-    } finally {
-      await rm(tmp, { force: true });
-    }
-    const dh = await open(dir, 'r'); // the new name is durable once the directory is synced
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    if (!(await writeFileAtomic(path, pem, 0o600, { replace: false }))) return checkedKey(await readFile(path, 'utf8'), path); // another process made it first: theirs stands
     return pem;
   })();
   making.set(path, p);

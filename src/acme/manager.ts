@@ -8,7 +8,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Authorization, Client } from 'acme-client';
 import type { AcmeProvider } from '../config/index.ts';
 import { logger } from '../log/index.ts';
-import { counter, gauge } from '../metrics/index.ts';
+import { counter, gaugeCollected } from '../metrics/index.ts';
 import { makeCsr, makeTlsAlpnCertificate, registerAcmeSource, type AcmeCertificateSource } from '../tls/index.ts';
 import { accountClient } from './account.ts';
 import { addHttpChallenge, addTlsAlpnChallenge, removeHttpChallenge, removeTlsAlpnChallenge, tlsAlpnChallengeContext } from './challenges.ts';
@@ -18,11 +18,13 @@ import { acmeName } from './names.ts';
 const log = logger('acme');
 
 const orders = counter<'provider' | 'result'>('mailcove_acme_orders_total', 'ACME certificate orders (RFC 8555 §7.4) by provider and result (ok, error).', ['provider', 'result']);
-const notAfter = gauge<'provider' | 'name'>('mailcove_acme_certificate_not_after_seconds', 'Expiry (Unix time) of the ACME certificate served for a host name.', ['provider', 'name']);
 
 const day = 24 * 60 * 60 * 1000;
 const firstRetryMs = 5 * 60 * 1000; // a failed order is tried again after 5 minutes, doubling: stays under CAs' failed-validation limits
 const maxRetryMs = 12 * 60 * 60 * 1000;
+// An order (account, authorizations, finalization, download) that takes longer has failed: acme-client's
+// polling is bounded (10 attempts) but its HTTP retries wait as long as a CA's Retry-After says.
+const orderTimeoutMs = 15 * 60 * 1000;
 
 /** Something ACME cannot do: a name not in the list, a provider loaded twice, a recent failure. */
 export class AcmeError extends Error {
@@ -47,6 +49,7 @@ export interface AcmeOptions {
   names: readonly string[]; // host names to get certificates for (see acmeHostnames)
   renewBeforeMs?: number; // renew when less than this remains; default 30 days
   checkIntervalMs?: number; // how often expiry is checked once started; default 1 hour
+  orderTimeoutMs?: number; // an order not done by then fails (and is retried later); default 15 minutes
   /** Tests: first delay when polling pending challenges and orders (acme-client's default is 5 s). */
   pollMinMs?: number;
   /** Tests: the clock for renewal decisions. */
@@ -60,6 +63,14 @@ interface Failure {
 }
 
 const loaded = new Map<string, AcmeManager>(); // by data directory and provider
+
+// Read from the loaded managers when scraped: a name dropped from the list (or a closed provider) leaves no stale expiry behind to alert on.
+gaugeCollected<'provider' | 'name'>('mailcove_acme_certificate_not_after_seconds', 'Expiry (Unix time) of the ACME certificate served for a host name.', ['provider', 'name'], async () =>
+  [...loaded.values()].flatMap((m) => m.names().flatMap((name) => {
+    const c = m.cached(name);
+    return c ? [{ labels: { provider: m.provider, name }, value: Math.floor(c.notAfter.getTime() / 1000) }] : [];
+  })),
+);
 
 function loadedKey(dataDir: string, provider: string): string {
   return `${resolve(dataDir)}\0${provider}`;
@@ -89,11 +100,6 @@ export async function loadAcme(o: AcmeOptions): Promise<AcmeManager> {
   return m;
 }
 
-/** The manager loaded for a provider and data directory, if any. */
-export function loadedAcme(dataDir: string, provider: string): AcmeManager | undefined {
-  return loaded.get(loadedKey(dataDir, provider));
-}
-
 export class AcmeManager implements AcmeCertificateSource {
   readonly provider: string;
   readonly #o: AcmeOptions;
@@ -106,10 +112,10 @@ export class AcmeManager implements AcmeCertificateSource {
   readonly #failures = new Map<string, Failure>();
   #client: Promise<Client> | undefined;
   #checking: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #started = false;
+  #timer: NodeJS.Timeout | undefined; // set once started
   #closed = false;
   #ordersPlaced = 0;
+  readonly #certificateListeners = new Set<(name: string) => void>();
 
   constructor(o: AcmeOptions, unload: () => void) {
     this.provider = o.provider;
@@ -119,6 +125,16 @@ export class AcmeManager implements AcmeCertificateSource {
     this.#now = o.now ?? Date.now;
     orders.inc({ provider: o.provider, result: 'ok' }, 0);
     orders.inc({ provider: o.provider, result: 'error' }, 0);
+  }
+
+  onCertificate(fn: (name: string) => void): () => void {
+    this.#certificateListeners.add(fn);
+    return () => this.#certificateListeners.delete(fn);
+  }
+
+  #serve(n: string, c: AcmeCertificate): void {
+    this.#certs.set(n, c);
+    for (const fn of this.#certificateListeners) fn(n);
   }
 
   /** Orders this manager placed (for tests and logs). */
@@ -149,9 +165,9 @@ export class AcmeManager implements AcmeCertificateSource {
     for (const n of [...this.#certs.keys()]) if (!next.has(n)) this.#certs.delete(n);
     for (const n of added) {
       const c = await this.#readCached(n);
-      if (c && next.has(n)) this.#serve(c);
+      if (c && next.has(n)) this.#serve(n, c);
     }
-    if (this.#started && added.length > 0) void this.checkRenewals();
+    if (this.#timer && added.length > 0) void this.checkRenewals();
   }
 
   /** The certificate in use for a name, without waiting; possibly expired. */
@@ -199,11 +215,10 @@ export class AcmeManager implements AcmeCertificateSource {
 
   /** Begins obtaining missing certificates in the background and checking expiry periodically. */
   start(): void {
-    if (this.#started || this.#closed) return;
-    this.#started = true;
-    void this.checkRenewals();
+    if (this.#timer || this.#closed) return;
     this.#timer = setInterval(() => void this.checkRenewals(), this.#o.checkIntervalMs ?? 60 * 60 * 1000);
     this.#timer.unref();
+    void this.checkRenewals();
   }
 
   /** Orders a certificate for every name without one or due for renewal, one after the other (failures are logged and retried later). */
@@ -248,19 +263,14 @@ export class AcmeManager implements AcmeCertificateSource {
     return end - this.#now() < Math.min(this.#o.renewBeforeMs ?? 30 * day, lifetime / 3);
   }
 
-  #serve(c: AcmeCertificate): void {
-    this.#certs.set(c.name, c);
-    notAfter.set({ provider: this.provider, name: c.name }, Math.floor(c.notAfter.getTime() / 1000));
-  }
-
   #order(n: string): Promise<AcmeCertificate> {
     const pending = this.#orders.get(n);
     if (pending) return pending;
     if (this.#closed) return Promise.reject(new AcmeError(`ACME provider ${JSON.stringify(this.provider)} is closed`));
-    const p = this.#obtain(n).then(
+    const p = withDeadline(this.#obtain(n), this.#o.orderTimeoutMs ?? orderTimeoutMs, `ACME order for ${n}`).then(
       (c) => {
         this.#failures.delete(n);
-        if (this.#names.has(n)) this.#serve(c);
+        if (this.#names.has(n)) this.#serve(n, c);
         return c;
       },
       (e: unknown) => {
@@ -308,10 +318,11 @@ export class AcmeManager implements AcmeCertificateSource {
     if (!challenge) throw new AcmeError(`${name}: the CA offers ${authz.challenges.map((c) => c.type).join(', ')}, none of ${types.join(', ')}`);
     const type: string = challenge.type; // acme-client's types know http-01 and dns-01 only
     const keyAuthorization = await client.getChallengeKeyAuthorization(challenge); // RFC 8555 §8.1
+    let context: SecureContext | undefined;
     if (type === 'http-01') addHttpChallenge(challenge.token, name, keyAuthorization); // RFC 8555 §8.3
     else {
       const { keyPEM, certPEM } = await makeTlsAlpnCertificate(name, keyAuthorization); // RFC 8737 §3
-      addTlsAlpnChallenge(name, keyPEM, certPEM);
+      context = addTlsAlpnChallenge(name, keyPEM, certPEM);
     }
     log.debug({ provider: this.provider, name, type }, 'ACME challenge ready');
     try {
@@ -319,7 +330,7 @@ export class AcmeManager implements AcmeCertificateSource {
       await client.waitForValidStatus(challenge); // an invalid challenge ends the wait with the CA's problem document
     } finally {
       if (type === 'http-01') removeHttpChallenge(challenge.token);
-      else removeTlsAlpnChallenge(name);
+      else removeTlsAlpnChallenge(name, context!);
     }
   }
 
@@ -345,6 +356,15 @@ export class AcmeManager implements AcmeCertificateSource {
       return undefined;
     }
   }
+}
+
+/** The promise's outcome, or an AcmeError once `ms` have passed (the work itself goes on, unobserved). */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AcmeError(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** A certificate checked to be for the name and the name's key. */

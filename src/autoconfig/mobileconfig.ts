@@ -8,7 +8,7 @@ import { settingsRequest, type AutoconfigSources } from './request.ts';
 import { clientSettings } from './settings.ts';
 import { Markup, xml } from './xml.ts';
 
-export type PlistValue = string | number | boolean | readonly PlistValue[] | { readonly [key: string]: PlistValue };
+type PlistValue = string | number | boolean | readonly PlistValue[] | { readonly [key: string]: PlistValue };
 
 /** A value as plist XML: dict keys in the given order, numbers as integer. */
 function plistValue(v: PlistValue): Markup {
@@ -23,7 +23,7 @@ function plistValue(v: PlistValue): Markup {
 }
 
 /** A whole property list document. */
-export function plist(v: PlistValue): string {
+function plist(v: PlistValue): string {
   return xml`<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">${plistValue(v)}</plist>

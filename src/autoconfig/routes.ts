@@ -2,7 +2,7 @@
 // and the Apple profile for listeners with autoconfigHTTPS, the MTA-STS policy for those
 // with mtastsHTTPS. src/http routes by exact host only, so each handler checks the host
 // itself against the live domains.conf (a domain added later is served without a restart).
-import type { HttpContext, Surface, SurfaceHandler } from '../http/index.ts';
+import { readBody, type HttpContext, type Surface, type SurfaceHandler } from '../http/index.ts';
 import { autodiscoverResponse, maxAutodiscoverRequest } from './autodiscover.ts';
 import { appleProfile } from './mobileconfig.ts';
 import { mtaStsReply } from './mtasts.ts';
@@ -28,32 +28,11 @@ const mailRoutes: Record<string, Route> = {
 const wellKnownAutoconfigRoutes: Record<string, Route> = { 'mail/config-v1.1.xml': configV11 }; // <domain>/.well-known/autoconfig/mail/config-v1.1.xml
 const autodiscoverRoutes: Record<string, Route> = {
   'autodiscover.xml': { methods: ['POST'], serve: async (c, o, host) => { // MS-OXDSCLI §3.1.5: POST only
-    const body = await readBounded(c, maxAutodiscoverRequest);
-    return Buffer.isBuffer(body) ? autodiscoverResponse(o, host, body) : body;
+    const body = await readBody(c, maxAutodiscoverRequest);
+    return body ? autodiscoverResponse(o, host, body) : textReply(413, `request body too large (max ${maxAutodiscoverRequest} bytes)`); // RFC 9110 §15.5.14
   } },
 };
 const mtaStsRoutes: Record<string, Route> = { 'mta-sts.txt': { methods: get, serve: (_c, o, host) => mtaStsReply(o, host) } }; // RFC 8461 §3.3: GET only
-
-/**
- * Reads a request body of at most max bytes, or the 413 reply (RFC 9110 §15.5.14). A body
- * declared too large is not read; one that turns out too large is discarded up to 8×max
- * (so the client can read the 413) and the connection cut beyond.
- */
-async function readBounded(c: HttpContext, max: number): Promise<Buffer | Reply> {
-  const tooLarge = textReply(413, `request body too large (max ${max} bytes)`, { Connection: 'close' });
-  if (Number(c.req.headers['content-length'] ?? 0) > max) return tooLarge;
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of c.req as AsyncIterable<Buffer>) {
-    n += chunk.length;
-    if (n > 8 * max) {
-      c.req.socket.destroy();
-      break;
-    }
-    if (n <= max) chunks.push(chunk);
-  }
-  return n > max ? tooLarge : Buffer.concat(chunks);
-}
 
 function routed(o: AutoconfigSources, routes: Record<string, Route>, caseInsensitive = false): SurfaceHandler {
   return async (c) => {

@@ -28,9 +28,11 @@ const imapServices: Array<[Service, Security]> = [['imaps', 'tls'], ['imap', 'st
 const submissionServices: Array<[Service, Security]> = [['submissions', 'tls'], ['submission', 'starttls']];
 
 /**
- * The endpoints of the first listener serving each service, as src/dnsrecords publishes
- * them in SRV records (RFC 6186 §3). A listener without TLS is skipped: its IMAP or
- * submission would be cleartext, which we do not suggest (RFC 8314 §4.1).
+ * The endpoints of the first listener serving each service (RFC 6186 §3 SRV records name the
+ * same). A listener without TLS is skipped: its IMAP or submission would be cleartext, which
+ * we do not suggest (RFC 8314 §4.1).
+ * todo: src/dnsrecords (serving) does not skip it, so its _imap/_submission SRV records can name
+ * another listener than this; it should take its endpoints from here.
  */
 export function clientSettings(st: StaticConfig): ClientSettings {
   const endpoints = (list: Array<[Service, Security]>): Endpoint[] => {

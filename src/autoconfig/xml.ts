@@ -13,7 +13,7 @@ export function isXmlText(s: string): boolean {
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /** Text or attribute value with the five markup characters as predefined entities (XML 1.0 §4.6). */
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   if (!isXmlText(s)) throw new TypeError(`not XML text: ${JSON.stringify(s)}`);
   return s.replace(/[&<>"']/g, (c) => escapes[c]!);
 }

@@ -2,6 +2,7 @@
 // library: elements, text, comments, CDATA and processing instructions, well-formedness
 // checked, and no DTD at all, so no entity can be declared or expanded (no "billion
 // laughs", no external entities). The input is bounded by the caller.
+import { isXmlText } from './xml.ts';
 
 /** An element by its local name (namespace prefixes dropped), with its text and child elements. */
 export interface XmlElement {
@@ -17,7 +18,6 @@ export class XmlReadError extends Error {
 const maxDepth = 32;
 const namePattern = /^[A-Za-z_:\u00C0-\uFFFD][-A-Za-z0-9_:.\u00B7\u00C0-\uFFFD]*/u; // XML 1.0 §2.3 Name, simplified
 const attributePattern = /^\s+([^\s=/>]+)\s*=\s*("[^"<]*"|'[^'<]*')/; // XML 1.0 §3.1 Attribute: no '<' in values
-const xmlChar = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u; // XML 1.0 §2.2
 
 /** Character data with the predefined entities and character references decoded (XML 1.0 §4.1, §4.6); any other reference is refused. */
 function decode(s: string): string {
@@ -30,14 +30,14 @@ function decode(s: string): string {
     if (!m) throw new XmlReadError(`entity reference ${JSON.stringify(ref.slice(0, 20))} refused: only the predefined entities are known (no DTD)`);
     const cp = m[1] !== undefined ? Number(m[1]) : parseInt(m[2]!, 16);
     const c = cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
-    if (c === '' || !xmlChar.test(c)) throw new XmlReadError(`character reference ${ref} is not an XML character`); // XML 1.0 §4.1 WFC: Legal Character
+    if (c === '' || !isXmlText(c)) throw new XmlReadError(`character reference ${ref} is not an XML character`); // XML 1.0 §4.1 WFC: Legal Character
     return c;
   });
 }
 
 /** Parses a document into its root element. Throws XmlReadError when it is not well-formed or has a DOCTYPE. */
 export function readXml(text: string): XmlElement {
-  if (!xmlChar.test(text)) throw new XmlReadError('characters not allowed in XML'); // XML 1.0 §2.2
+  if (!isXmlText(text)) throw new XmlReadError('characters not allowed in XML'); // XML 1.0 §2.2
   let s = text.startsWith('\uFEFF') ? text.slice(1) : text; // byte order mark (XML 1.0 §4.3.3)
   let root: XmlElement | undefined;
   const open: Array<{ qname: string; element: XmlElement }> = [];

@@ -181,8 +181,7 @@ export const commands: Command[] = [
       await removeAccount(config, name);
       await withStore(config, async (store) => {
         if ((await store.listAccounts()).includes(name)) await store.removeAccount(name);
-        await store.auth.removeCredentials(name);
-        for (const k of await store.auth.listTlsPublicKeys(name)) await store.auth.removeTlsPublicKey(k.fingerprint);
+        await store.auth.removeLogins(name);
       });
       stdout.write(`account ${name} removed\n`);
     },

@@ -2,7 +2,7 @@
 // single-letter flags (parseArgs takes `-t` and `-fADDR` for options named "t" and "f");
 // the work is in src/sendmail.
 import { createPublicKey } from 'node:crypto';
-import { configEnv, defaultConfigPath, describeSubmitConfig, EX_CONFIG, EX_OK, EX_USAGE, loadSubmitConfig, SendmailError, sendmail } from '../sendmail/index.ts';
+import { configEnv, defaultConfigPath, describeSubmitConfig, EX_CONFIG, EX_OK, EX_USAGE, loadSubmitConfig, maxInputBytes, SendmailError, sendmail } from '../sendmail/index.ts';
 import { publicKeyFingerprint } from '../tls/index.ts';
 import type { Command, OptionValues } from './command.ts';
 
@@ -25,6 +25,13 @@ function ret(v: string | undefined): 'FULL' | 'HDRS' | undefined {
   throw new SendmailError(EX_USAGE, `-R ${v}: expected full or hdrs`);
 }
 
+/** -V: printable US-ASCII, at most 100 characters (RFC 3461 §4.4). */
+function envid(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[\x20-\x7e]{1,100}$/.test(v)) throw new SendmailError(EX_USAGE, `-V: an envelope id is 1 to 100 printable ASCII characters (RFC 3461 §4.4)`);
+  return v;
+}
+
 export const sendmailCommand: Command = {
   name: 'sendmail',
   args: '[RECIPIENT...]',
@@ -32,7 +39,7 @@ export const sendmailCommand: Command = {
   maxArgs: Number.MAX_SAFE_INTEGER,
   noShortHelp: true, // sendmail's -h is a hop count
   summary: 'Drop-in for /usr/sbin/sendmail: submit the message on standard input to the submission server of /etc/mailcovesubmit.conf, with a password or a TLS client certificate.',
-  description: `Options are the sendmail flags, written with one dash as programs call sendmail: "sendmail -t -i", "-f sender@example.com" or "-fsender@example.com", "-oi". Recipients are the arguments and, with -t, the addresses of the To, Cc and Bcc fields. Bcc fields are always removed. A message without Date, Message-ID or From gets them (From is the configured address, with the -F name). Line ends become CRLF; all other bytes are sent as they are (8BITMIME, SMTPUTF8 when needed). Recipients without a domain (cron's "root") go to defaultDestination. -B, -b m, -m, -U and -o/-O options other than -oi are accepted and ignored.
+  description: `Options are the sendmail flags, written with one dash as programs call sendmail: "sendmail -t -i", "-f sender@example.com" or "-fsender@example.com", "-oi". Recipients are the arguments and, with -t, also the addresses of the To, Cc and Bcc fields (as Postfix does; sendmail 8 would leave out the arguments). Bcc fields are always removed. A message without Date, Message-ID or From gets them (From is the configured address, with the -F name). Line ends (LF, CR, CRLF) become CRLF; all other bytes are sent as they are (8BITMIME, SMTPUTF8 when needed). SMTP carries lines of at most 998 bytes: a longer body line in a single text part (cron's output) makes the body quoted-printable; in a header or a multipart or already encoded message it is an error (exit 65). At most ${maxInputBytes / 1024 / 1024} MiB is read from standard input; more is an error (exit 65). Recipients without a domain (cron's "root") go to defaultDestination. -B, -b m, -m, -U and -o/-O options other than -oi are accepted and ignored.
 
 To install: a script /usr/sbin/sendmail with the line: exec /path/to/mailcove sendmail "$@"
 
@@ -40,7 +47,7 @@ The config file is --config, else $${configEnv}, else ${defaultConfigPath}: YAML
 
 ${describeSubmitConfig().trimEnd()}
 
-Nothing is queued locally: when the server cannot be reached or refuses, the exit code and standard error say so. Exit codes (sysexits): 0 sent; 64 usage (no recipients, bad flag value); 65 message refused; 67 a recipient refused (the message went to the others); 69 server unusable (TLS or pin failure, missing extension); 70 internal error; 74 reading input failed; 75 temporary failure, try later; 76 SMTP protocol error; 77 login or sender refused; 78 config file wrong. Flags this command does not know are a usage error with exit code 2.`,
+Nothing is queued locally: when the server cannot be reached or refuses, the exit code and standard error say so. Exit codes (sysexits): 0 sent; 64 usage (no recipients, bad flag value or address); 65 message refused (by the server, or here: too large, long line, bad address in a header); 67 a recipient refused (the message went to the others); 69 server unusable (TLS or pin failure, missing extension); 70 internal error; 74 reading input failed; 75 temporary failure, try later; 76 SMTP protocol error; 77 login or sender refused; 78 config file wrong. Flags this command does not know are a usage error with exit code 2.`,
   options: {
     t: { type: 'boolean', description: 'also send to the To, Cc and Bcc addresses of the message' },
     i: { type: 'boolean', description: 'a line with only "." does not end the message (as -oi)' },
@@ -77,7 +84,7 @@ Nothing is queued locally: when the server cannot be reached or refuses, the exi
       const fullName = str(options, 'F');
       const n = notify(str(options, 'N'));
       const r = ret(str(options, 'R'));
-      const envid = str(options, 'V');
+      const envelopeId = envid(str(options, 'V'));
       return await sendmail({
         configPath,
         recipients: args,
@@ -88,7 +95,7 @@ Nothing is queued locally: when the server cannot be reached or refuses, the exi
         ...(fullName !== undefined ? { fullName } : {}),
         ...(n !== undefined ? { notify: n } : {}),
         ...(r !== undefined ? { ret: r } : {}),
-        ...(envid !== undefined ? { envid } : {}),
+        ...(envelopeId !== undefined ? { envid: envelopeId } : {}),
         input: stdin as AsyncIterable<Buffer | string>,
         stderr: report,
       });

@@ -60,7 +60,10 @@ class QuotaSync {
 
   apply(d: DomainsConfig): Promise<void> {
     this.#running = this.#running.then(async () => {
-      const existing = new Set(await this.#store.listAccounts());
+      const existing = new Set(await this.#store.listAccounts().catch((e: unknown) => {
+        log.error({ err: e }, 'listing accounts to apply quotas failed');
+        return [];
+      }));
       for (const [name, a] of Object.entries(d.accounts)) {
         const limit = a.quotaBytes ? a.quotaBytes : null;
         if (!existing.has(name) || this.#applied.get(name) === limit) continue;
@@ -140,11 +143,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     closers.push(() => (graceMs === undefined ? queue.stop() : queue.stop(graceMs)));
     const control: RunningControl = await startControl({ path: controlSocketPath(config.paths.dataDir), queue, ...(o.onStop ? { onStop: o.onStop } : {}) });
     closers.unshift(() => control.close()); // closed last: `mailcove stop` waits for this connection to end, so it returns when all is stopped
+    // Listeners stop together, first: no new work arrives while the queue and store shut down. Each
+    // is added as it starts, so a failure to start a later one still closes the earlier ones.
+    const listening: Array<{ close(): Promise<unknown> }> = [];
+    closers.push(() => Promise.all(listening.map((l) => l.close())).then(() => undefined));
     const smtp = await startSmtp({ config, store, domains, resolver, ...(o.localserve ? { localserve: o.localserve } : {}), context: { authFailures } });
+    listening.push(smtp);
     const imap = await startImap({ config, store, domains, localserve: o.localserve !== undefined, authFailures });
+    listening.push(imap);
     const web = await startWeb({ config, store, domains: () => domains.current(), authFailures, resolver, queue, version: version(), startedAt: new Date() });
-    // Listeners stop together, first: no new work arrives while the queue and store shut down.
-    closers.push(() => Promise.all([smtp.close(), imap.close(), web.close()]).then(() => undefined));
+    listening.push(web);
     for (const m of acme) m.start();
     return {
       store, domains, smtp, imap, queue, web, metrics,

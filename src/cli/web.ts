@@ -10,7 +10,8 @@ import { autoconfigSurfaces, mtaStsSurfaces } from '../autoconfig/index.ts';
 import type { Queue } from '../queue/index.ts';
 import type { AuthFailureLimiter } from '../sasl/index.ts';
 import type { Store } from '../store/index.ts';
-import { loadListenerTls, type TlsConfig } from '../tls/index.ts';
+import type { TlsOptions } from 'node:tls';
+import { keepDefaultCertificate, loadListenerTls, type TlsConfig } from '../tls/index.ts';
 import { accountSurface } from '../webaccount/index.ts';
 import { adminSurface } from '../webadmin/index.ts';
 
@@ -30,6 +31,8 @@ export interface RunningWeb {
   addresses: Array<{ url: string; surfaces: string[] }>;
   close(): Promise<void>;
 }
+
+const alpn = { alpn: ['http/1.1'] }; // HTTPS listeners answer tls-alpn-01 challenges (RFC 8737)
 
 type WebService = 'accountHTTP' | 'accountHTTPS' | 'adminHTTP' | 'adminHTTPS' | 'autoconfigHTTPS' | 'mtastsHTTPS';
 const services: readonly WebService[] = ['accountHTTP', 'accountHTTPS', 'adminHTTP', 'adminHTTPS', 'autoconfigHTTPS', 'mtastsHTTPS'];
@@ -62,8 +65,8 @@ export async function startWeb(o: WebOptions): Promise<RunningWeb> {
         const https = service.endsWith('HTTPS');
         if (https && !l.tls) throw new Error(`listener serves ${service} without tls`); // config test refuses this already
         if (https && !tls) {
-          tls = await loadListenerTls({ tls: l.tls!, hostname: l.hostname ?? st.hostname, ips: l.ips, configDir: dirname(o.config.paths.static), dataDir: o.config.paths.dataDir });
-          const t = tls;
+          const t = await loadListenerTls({ tls: l.tls!, hostname: l.hostname ?? st.hostname, ips: l.ips, configDir: dirname(o.config.paths.static), dataDir: o.config.paths.dataDir });
+          tls = t;
           closers.push(() => t.close());
         }
         const path = 'path' in svc ? svc.path : '/';
@@ -71,7 +74,8 @@ export async function startWeb(o: WebOptions): Promise<RunningWeb> {
           const key = `${ip}|${svc.port}`;
           let listener = byAddress.get(key);
           if (!listener) {
-            listener = { ip, port: svc.port, surfaces: [], ...(https && tls ? { tls: tls.serverOptions({ alpn: ['http/1.1'] }) } : {}), ...('forwarded' in svc && svc.forwarded ? { forwarded: true } : {}) };
+            const t = https ? tls : undefined;
+            listener = { ip, port: svc.port, surfaces: [], ...(t ? { tls: t.serverOptions(alpn), tlsUpdates: (apply: (o: TlsOptions) => void) => keepDefaultCertificate({ setSecureContext: apply }, t, alpn) } : {}), ...('forwarded' in svc && svc.forwarded ? { forwarded: true } : {}) };
             byAddress.set(key, listener);
           } else if ((listener.tls !== undefined) !== https) throw new Error(`port ${svc.port} on ${ip} is configured for both HTTP and HTTPS`);
           listener.surfaces.push(...surfacesOf(service, path));

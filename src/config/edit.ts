@@ -21,7 +21,7 @@ function ownerOf(cur: DomainsConfig, address: string): string | undefined {
 }
 
 /** The domain of a canonical address ('local@domain' or '@domain'). */
-function domainOf(address: string): string {
+export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
@@ -123,6 +123,11 @@ export async function addDkimSelector(cfg: Config, domain: string, selector: str
   });
 }
 
+/** RFC 6376 §3.1: a selector has sub-domain syntax (RFC 5321 §4.1.2). */
+function isDkimSelector(s: string): boolean {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(s);
+}
+
 /**
  * Writes a new DKIM private key beside the config, as dkim/SELECTOR.DOMAIN.KIND.privatekey.pkcs8.pem
  * (mode 0600, in a 0700 folder; an existing file is never overwritten). Returns the path
@@ -143,8 +148,7 @@ export async function writeDkimKeyFile(configDir: string, selector: string, asci
 
 /** A new DKIM key of a configured domain: the key file written, the selector added (and signing with it when sign). */
 export async function addDkimKey(cfg: Config, domain: string, selector: string, kind: 'rsa' | 'ed25519', privateKeyPEM: string, sign: boolean): Promise<{ file: string; domains: DomainsConfig }> {
-  // RFC 6376 §3.1: a selector has sub-domain syntax.
-  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(selector)) refuse(cfg.paths.domains, `domains.${domain}.dkim.selectors`, `invalid selector ${JSON.stringify(selector)}`);
+  if (!isDkimSelector(selector)) refuse(cfg.paths.domains, `domains.${domain}.dkim.selectors`, `invalid selector ${JSON.stringify(selector)}`);
   const parsed = parseDomains(cfg.paths.domains, await readFile(cfg.paths.domains, 'utf8')); // the file as it is now (another process may have edited it)
   if (!parsed.ok) throw new ConfigError(parsed.problems);
   const cur = parsed.value;

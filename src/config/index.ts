@@ -8,7 +8,7 @@ export type { DomainsConfig, Domain, Account, Destination, Ruleset, Alias, DkimS
 export { catchallSeparators } from './domains.ts';
 export { DynamicConfig, watchDomains, type DomainsListener, type WatchOptions } from './dynamic.ts';
 export { writeFileAtomic } from './write.ts';
-export { addDomain, removeDomain, addDkimSelector, addDkimKey, writeDkimKeyFile, addAccount, removeAccount, addAddress, removeAddress, addAlias, removeAlias, aliasAddMembers, aliasRemoveMembers, setAccountSettings, setDomainSettings, type AccountSettings, type DomainSettings, type DomainOptions, type NewAccount, type AliasOptions } from './edit.ts';
+export { addDomain, removeDomain, addDkimSelector, addDkimKey, writeDkimKeyFile, domainOf, addAccount, removeAccount, addAddress, removeAddress, addAlias, removeAlias, aliasAddMembers, aliasRemoveMembers, setAccountSettings, setDomainSettings, type AccountSettings, type DomainSettings, type DomainOptions, type NewAccount, type AliasOptions } from './edit.ts';
 export { localserveConfig, localserveOffsets, type LocalserveOptions } from './localserve.ts';
 export { describeConfig } from './describe.ts';
 export { normalizeDomain, parseAddress, type ConfigAddress } from './names.ts';

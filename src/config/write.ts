@@ -1,7 +1,7 @@
 // Writing domains.conf: edits (edit.ts) are applied to the YAML document so comments and
 // layout survive, validated as a whole before anything is written, then written atomically
 // (temp file, fsync, rename, fsync of the directory). Edits of one file are serialised in-process.
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
@@ -16,8 +16,9 @@ const log = logger('config');
 /**
  * Replaces a file so that readers see the old or the new content, never a mix, even after a
  * crash. The file keeps its mode unless `mode` is given; a new file is private by default.
+ * With replace: false an existing file is kept and false returned (the new data is dropped).
  */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode?: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, mode?: number, o: { replace?: boolean } = {}): Promise<boolean> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   mode ??= await stat(path).then((s) => s.mode & 0o777, () => 0o600); // config may hold secrets: private by default
@@ -29,17 +30,28 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode?
     } finally {
       await fh.close();
     }
-    await rename(tmp, path);
+    if (o.replace === false) {
+      // link(2) fails when the name exists: a file that must never change (a key behind a TLSA record) is not replaced by a racing writer.
+      try {
+        await link(tmp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    } else await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  const dh = await open(dir, 'r'); // the rename is durable only once the directory is synced
+  const dh = await open(dir, 'r'); // the new name is durable only once the directory is synced
   try {
     await dh.sync();
   } finally {
     await dh.close();
   }
+  return true;
 }
 
 const queues = new Map<string, Promise<unknown>>();

@@ -101,12 +101,15 @@ export function apiEndpoint(o: ApiEndpointOptions): ApiEndpoint {
   return async (c, name) => {
     try {
       if (c.req.method !== 'POST') {
-        c.res.setHeader('Allow', 'POST');
+        c.res.setHeader('Allow', 'POST'); // RFC 9110 §15.5.6
         throw new ApiError('user:error', 'api calls are POST requests', 405);
       }
       const m = Object.hasOwn(o.api, name) ? o.api[name] : undefined;
       if (!m && !Object.hasOwn(builtins, name)) throw new ApiError('user:error', `unknown api method ${JSON.stringify(name)}`, 404);
-      const { body, formCsrf } = await readInput(c, maxBody);
+      const { body, formCsrf, form } = await readInput(c, maxBody);
+      // JSON only: a cross-site page can post a form, but not JSON without a CORS preflight we never grant, so no
+      // other site can log a browser into an account of its choosing (login CSRF).
+      if (name === 'login' && form) throw new ApiError('user:error', 'log in with a JSON request', 415);
       if (name === 'login') return await login(o, c, body);
       if (name === 'logout') {
         const session = await requireSession(o.sessions, c, formCsrf);
@@ -178,13 +181,14 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
 }
 
 /** The body as JSON, or a form post's fields (strings) with its csrf field taken out. */
-async function readInput(c: HttpContext, maxBody: number): Promise<{ body: unknown; formCsrf?: string }> {
+async function readInput(c: HttpContext, maxBody: number): Promise<{ body: unknown; form: boolean; formCsrf?: string }> {
   const type = (c.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const raw = await readBody(c, maxBody);
+  if (!raw) throw new ApiError('user:error', `request body too large (max ${maxBody} bytes)`, 413); // RFC 9110 §15.5.14
   if (type === 'application/json' || (type === '' && raw.length === 0)) {
-    if (raw.length === 0) return { body: {} };
+    if (raw.length === 0) return { body: {}, form: false };
     try {
-      return { body: JSON.parse(raw.toString('utf8')) as unknown };
+      return { body: JSON.parse(raw.toString('utf8')) as unknown, form: false };
     } catch {
       throw new ApiError('user:error', 'request body is not valid JSON');
     }
@@ -194,19 +198,23 @@ async function readInput(c: HttpContext, maxBody: number): Promise<{ body: unkno
     for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) fields[k] = v;
     const formCsrf = fields['csrf'];
     delete fields['csrf'];
-    return formCsrf === undefined ? { body: fields } : { body: fields, formCsrf };
+    return formCsrf === undefined ? { body: fields, form: true } : { body: fields, form: true, formCsrf };
   }
-  throw new ApiError('user:error', `unsupported content type ${JSON.stringify(type)}`, 415);
+  throw new ApiError('user:error', `unsupported content type ${JSON.stringify(type)}`, 415); // RFC 9110 §15.5.16
 }
 
-/** Reads at most maxBody bytes; beyond it the rest is discarded (so the client reads the 413) up to a hard cap where the connection is cut. */
-async function readBody(c: HttpContext, maxBody: number): Promise<Buffer> {
+/**
+ * Reads a request body of at most maxBody bytes; undefined when it is larger (the caller
+ * answers 413, RFC 9110 §15.5.14). A larger body is read and dropped up to 8×maxBody, so the
+ * client reads the 413; beyond that, or when declared that large, it is not read and the
+ * connection is closed after the answer (or cut).
+ */
+export async function readBody(c: HttpContext, maxBody: number): Promise<Buffer | undefined> {
   const req = c.req;
-  const declared = Number(req.headers['content-length'] ?? 0);
   const hardCap = maxBody * 8;
-  if (declared > hardCap) {
+  if (Number(req.headers['content-length'] ?? 0) > hardCap) {
     c.res.setHeader('Connection', 'close'); // the body is not read: the connection cannot be reused
-    throw new ApiError('user:error', `request body too large (max ${maxBody} bytes)`, 413);
+    return undefined;
   }
   const chunks: Buffer[] = [];
   let n = 0;
@@ -218,11 +226,11 @@ async function readBody(c: HttpContext, maxBody: number): Promise<Buffer> {
     }
     if (n <= maxBody) chunks.push(chunk);
   }
-  if (n > maxBody) throw new ApiError('user:error', `request body too large (max ${maxBody} bytes)`, 413); // RFC 9110 §15.5.14
-  return Buffer.concat(chunks);
+  return n > maxBody ? undefined : Buffer.concat(chunks);
 }
 
-function sendJson(c: HttpContext, status: number, value: unknown): void {
+/** A JSON answer, never cached: every API response and the routes a surface adds beside its API (an upload). */
+export function sendJson(c: HttpContext, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value));
   c.res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
   c.res.end(body);
@@ -237,6 +245,14 @@ function sendError(o: ApiEndpointOptions, c: HttpContext, name: string, e: unkno
     c.log.error({ err: e, surface: o.surface, method: name }, 'api method failed');
     err = new ApiError('server:error', 'internal server error');
   }
-  if (c.res.headersSent) return void c.res.destroy(); // a download that failed midway: the client sees a cut transfer
+  sendApiError(c, err);
+}
+
+/** An error answer `{code, message}`; a response already under way is cut instead (a download that failed midway). */
+export function sendApiError(c: HttpContext, err: ApiError): void {
+  if (c.res.headersSent) return void c.res.destroy();
+  // RFC 9110 §15.5.2: a 401 names the scheme to authenticate with; ours is the login method's session cookie (a
+  // scheme no browser knows, so none shows its own password prompt).
+  if (err.status === 401) c.res.setHeader('WWW-Authenticate', `MailcoveSession realm=${JSON.stringify(c.surfacePath)}`);
   sendJson(c, err.status, { code: err.code, message: err.message } satisfies ApiErrorBody);
 }

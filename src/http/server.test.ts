@@ -73,10 +73,24 @@ test('the client IP is the socket address, or X-Forwarded-For\'s last hop on a f
   try {
     const r = await proxied.call('/api/whoami', {}, { 'x-forwarded-for': '198.51.100.7, 192.0.2.1', 'x-forwarded-proto': 'https' });
     assert.deepEqual(r.json(), { ip: '192.0.2.1', secure: true });
+    assert.equal(r.headers['strict-transport-security'], 'max-age=31536000', 'HTTPS to the browser through the proxy');
     const bad = await proxied.call('/api/whoami', {}, { 'x-forwarded-for': 'not-an-ip' });
     assert.deepEqual(bad.json(), { ip: '127.0.0.1', secure: false });
+    assert.equal(bad.headers['strict-transport-security'], undefined);
   } finally {
     await proxied.done();
+  }
+});
+
+test('request headers over 16 KiB are refused with 431', async () => {
+  const f = await webFixture();
+  try {
+    assert.equal((await f.request('GET', '/', { headers: { 'x-pad': 'x'.repeat(12 * 1024) } })).status, 200);
+    const r = await f.request('GET', '/', { headers: { 'x-pad': 'x'.repeat(17 * 1024) } }).catch((e: unknown) => e);
+    assert.ok(!(r instanceof Error), String(r));
+    assert.equal((r as { status: number }).status, 431); // RFC 6585 §5
+  } finally {
+    await f.done();
   }
 });
 
@@ -86,6 +100,7 @@ test('requests over the per-IP rate limit get 429', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await f.request('GET', '/')).status, 200);
     const r = await f.request('GET', '/');
     assert.equal(r.status, 429);
+    assert.equal(r.headers['retry-after'], '60'); // RFC 6585 §4
     assert.equal(r.headers['x-content-type-options'], 'nosniff');
   } finally {
     await f.done();

@@ -37,6 +37,8 @@ export interface HttpListener {
   port: number; // 0: any free port
   /** HTTPS when set: options for https.createServer, e.g. loadListenerTls(...).serverOptions() or { key, cert } or { SNICallback }. */
   tls?: SecureContextOptions | TlsOptions;
+  /** With tls: a server made once keeps serving the current default certificate (clients without SNI); `apply` takes new options. */
+  tlsUpdates?: (apply: (o: SecureContextOptions) => void) => () => void;
   surfaces: Surface[];
   /** Behind a reverse proxy: the client IP is X-Forwarded-For's last hop, HTTPS per X-Forwarded-Proto. */
   forwarded?: boolean;
@@ -64,25 +66,32 @@ const hsts = 'max-age=31536000';
 
 const log = logger('http');
 
+// Request line and headers together; beyond it node answers 431 (RFC 6585 §5). Cookies and a CSRF header fit many times.
+const maxHeaderSize = 16 * 1024;
+
 export async function startHttp(o: { listeners: HttpListener[]; requestLimits?: readonly WindowLimit[]; log?: Logger }): Promise<HttpServers> {
   const httpLog = o.log ?? log;
-  const limiter = new RateLimiter(o.requestLimits ?? defaultRequestLimits);
+  const limits = o.requestLimits ?? defaultRequestLimits;
+  const limiter = new RateLimiter(limits);
+  const retryAfter = String(Math.ceil(Math.min(...limits.map((w) => w.windowMs)) / 1000)); // seconds until the shortest window has moved on
   const servers: Server[] = [];
   const addresses: Array<{ ip: string; port: number }> = [];
   try {
     for (const l of o.listeners) {
-      const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(l, limiter, httpLog, req, res);
+      const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(l, limiter, retryAfter, httpLog, req, res);
       // RFC 8996: no TLS 1.0/1.1. No client certificates: loadListenerTls asks for them (SASL EXTERNAL), but a browser
       // asked would prompt its user to pick one.
-      const server: Server = l.tls ? createHttpsServer({ ...l.tls, minVersion: l.tls.minVersion ?? 'TLSv1.2', requestCert: false }, onRequest) : createHttpServer(onRequest);
+      const server: Server = l.tls ? createHttpsServer({ ...l.tls, minVersion: l.tls.minVersion ?? 'TLSv1.2', requestCert: false, maxHeaderSize }, onRequest) : createHttpServer({ maxHeaderSize }, onRequest);
       server.headersTimeout = 20_000; // slow-loris: all headers within 20 s
       // No limit on a whole request (an account import of 1 GiB takes long on a slow line), but an
       // idle connection is cut: headers must come within headersTimeout, and a body must keep moving.
       server.requestTimeout = 0;
       server.timeout = 120_000;
       server.keepAliveTimeout = 5_000;
-      server.on('clientError', (_err, socket) => socket.destroy());
+      // No 'clientError' listener: node's default answers a malformed request 400, headers over maxHeaderSize 431
+      // (RFC 6585 §5) and a request not in within headersTimeout 408 (RFC 9110 §15.5.9), then closes.
       if (l.tls) server.on('secureConnection', (socket: TLSSocket) => countTlsConnection('http', socket.getProtocol()));
+      if (l.tls && l.tlsUpdates) server.once('close', l.tlsUpdates((o) => (server as import('node:https').Server).setSecureContext(o)));
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -109,14 +118,17 @@ async function closeAll(servers: Server[]): Promise<void> {
   })));
 }
 
-async function handle(l: HttpListener, limiter: RateLimiter, httpLog: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(l: HttpListener, limiter: RateLimiter, retryAfter: string, httpLog: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
   for (const [k, v] of securityHeaders) res.setHeader(k, v);
   const secure = l.tls !== undefined || (l.forwarded === true && lastHop(req.headers['x-forwarded-proto'])?.toLowerCase() === 'https');
-  if (l.tls) res.setHeader('Strict-Transport-Security', hsts);
+  if (secure) res.setHeader('Strict-Transport-Security', hsts); // behind our proxy too: the browser spoke HTTPS
   const clientIP = clientAddress(req, l.forwarded === true);
   const reqLog = httpLog.child({ cid: newCid() });
   try {
-    if (!limiter.add(clientIP)) return sendText(res, 429, 'too many requests, try again later');
+    if (!limiter.add(clientIP)) {
+      res.setHeader('Retry-After', retryAfter); // RFC 6585 §4, RFC 9110 §10.2.3
+      return sendText(res, 429, 'too many requests, try again later');
+    }
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
     let url: URL;
     try {

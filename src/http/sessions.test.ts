@@ -45,6 +45,7 @@ test('no session method is reachable without a session: 401 user:noAuth', async 
       const r = await f.call(path, { text: 'x' });
       assert.equal(r.status, 401, path);
       assert.equal((r.json() as { code: string }).code, 'user:noAuth');
+      assert.equal(r.headers['www-authenticate'], `MailcoveSession realm="${path.startsWith('/admin/') ? '/admin/' : '/'}"`, 'RFC 9110 §15.5.2: a 401 names its scheme');
     }
     const forged = await f.call('/api/echo', { text: 'x' }, { cookie: 'mailcove-account=AAAAAAAAAAAAAAAAAAAAAA' });
     assert.equal(forged.status, 401);
@@ -80,6 +81,33 @@ test('a direct form post carries the CSRF token as field csrf', async () => {
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.json(), { text: 'a b', account: 'mjl' });
     assert.equal((await form({ text: 'a b' })).status, 403);
+  } finally {
+    await f.done();
+  }
+});
+
+test('a login ends the session the browser had on the surface: a planted session id is not carried over', async () => {
+  const f = await webFixture();
+  try {
+    const old = await f.login();
+    const r = await f.call('/api/login', { username: 'mjl@mox.example', password: 'secret' }, { cookie: old.cookie });
+    assert.equal(r.status, 200);
+    const cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
+    assert.notEqual(cookie, old.cookie, 'a new session id');
+    assert.equal((await f.call('/api/echo', { text: 'x' }, { cookie: old.cookie, 'x-mailcove-csrf': old.csrf })).status, 401, 'the old one ended');
+    assert.equal((await f.call('/api/echo', { text: 'x' }, { cookie, 'x-mailcove-csrf': (r.json() as { csrfToken: string }).csrfToken })).status, 200);
+  } finally {
+    await f.done();
+  }
+});
+
+test('a login is JSON only: a form post (which any site can make a browser send) is 415 and makes no session', async () => {
+  const f = await webFixture();
+  try {
+    const r = await f.request('POST', '/api/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'mjl@mox.example', password: 'secret' }).toString() });
+    assert.equal(r.status, 415);
+    assert.equal((r.json() as { code: string }).code, 'user:error');
+    assert.equal(r.headers['set-cookie'], undefined);
   } finally {
     await f.done();
   }

@@ -42,6 +42,11 @@ test('brotli, gzip or identity by Accept-Encoding, each with its own ETag', asyn
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal(new Set([br.headers.etag, gz.headers.etag, plain.headers.etag]).size, 3);
     assert.equal((await f.request('GET', '/', { headers: { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) } })).status, 304);
+    // RFC 9110 §13.1.2: only the selected representation's tag counts; the gzip copy does not answer a br request.
+    const other = await f.request('GET', '/', { headers: { 'accept-encoding': 'br', 'if-none-match': `${String(gz.headers.etag)}, "x"` } });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.etag, br.headers.etag);
+    assert.equal((await f.request('GET', '/', { headers: { 'accept-encoding': 'gzip', 'if-none-match': `W/${String(gz.headers.etag)}` } })).status, 304, 'weak comparison');
     const head = await f.request('HEAD', '/', { headers: { 'accept-encoding': 'br' } });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
@@ -57,4 +62,5 @@ test('Accept-Encoding negotiation follows q-values', () => {
   assert.equal(negotiateEncoding('*;q=0, gzip'), 'gzip');
   assert.equal(negotiateEncoding('br;q=0.0, gzip;q=0'), 'identity');
   assert.equal(negotiateEncoding('GZIP;q=0.5'), 'gzip');
+  assert.equal(negotiateEncoding('x-gzip'), 'gzip'); // RFC 9110 §8.4.1.3
 });

@@ -28,11 +28,6 @@ export function staticFile(content: Buffer, contentType: string): StaticFile {
   };
 }
 
-/** The HTML page (and optionally a script) of a single-page app. */
-export function bundle(o: { html: Buffer; js?: Buffer }): { html: StaticFile; js?: StaticFile } {
-  return { html: staticFile(o.html, 'text/html; charset=utf-8'), ...(o.js ? { js: staticFile(o.js, 'text/javascript; charset=utf-8') } : {}) };
-}
-
 /** The best coding the client accepts (RFC 9110 §12.5.3): br over gzip over identity, q=0 refuses. */
 export function negotiateEncoding(accept: string | undefined): Coding {
   const q = new Map<string, number>();
@@ -40,7 +35,8 @@ export function negotiateEncoding(accept: string | undefined): Coding {
     const [name = '', ...params] = part.trim().toLowerCase().split(';');
     if (name === '') continue;
     const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    q.set(name.trim(), qp ? Number(qp.slice(2)) || 0 : 1);
+    const coding = name.trim() === 'x-gzip' ? 'gzip' : name.trim(); // RFC 9110 §8.4.1.3: x-gzip is gzip
+    q.set(coding, qp ? Number(qp.slice(2)) || 0 : 1);
   }
   const weight = (c: string) => q.get(c) ?? q.get('*') ?? 0;
   if (weight('br') > 0) return 'br';
@@ -48,11 +44,11 @@ export function negotiateEncoding(accept: string | undefined): Coding {
   return 'identity';
 }
 
-/** Serves f for GET/HEAD; If-None-Match with any variant's tag (weak comparison, RFC 9110 §13.1.2) → 304. */
+/** Serves f for GET/HEAD; If-None-Match with the chosen variant's tag (weak comparison, RFC 9110 §13.1.2) → 304. */
 export function serveStatic(c: HttpContext, f: StaticFile): void {
   const { req, res } = c;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('Allow', 'GET, HEAD');
+    res.setHeader('Allow', 'GET, HEAD'); // RFC 9110 §15.5.6
     return sendText(res, 405, 'method not allowed');
   }
   const coding = negotiateEncoding(req.headers['accept-encoding']);
@@ -61,13 +57,11 @@ export function serveStatic(c: HttpContext, f: StaticFile): void {
   res.setHeader('Cache-Control', 'no-cache'); // always revalidate: a new build must show at once
   res.setHeader('ETag', v.etag);
   const inm = req.headers['if-none-match'];
-  if (inm !== undefined) {
-    const tags = new Set(Object.values(f.variants).map((x) => x.etag));
-    const given = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
-    if (given.some((t) => t === '*' || tags.has(t))) {
-      res.writeHead(304);
-      return void res.end();
-    }
+  // RFC 9110 §13.1.2: the condition is false when a listed tag matches the selected representation's, not
+  // another coding's (a cache holding only the gzip variant must not be told its copy fits a br request).
+  if (inm !== undefined && inm.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === v.etag)) {
+    res.writeHead(304); // RFC 9110 §15.4.5: with the ETag, Cache-Control and Vary a 200 would have had
+    return void res.end();
   }
   res.setHeader('Content-Type', f.contentType);
   res.setHeader('Content-Length', v.body.length);

@@ -13,7 +13,7 @@ import { makeSelfSigned } from '../tls/index.ts';
 import { ApiError, apiEndpoint, defineApi, method } from './api.ts';
 import { startHttp, type HttpServers, type Surface } from './server.ts';
 import { memorySessionBackend, Sessions, storeSessionBackend } from './sessions.ts';
-import { bundle } from './static.ts';
+import { staticFile } from './static.ts';
 import { surfaceHandler } from './surface.ts';
 
 export const testApi = defineApi({
@@ -24,7 +24,10 @@ export const testApi = defineApi({
   refuse: method({ auth: 'none', input: z.object({}), handler: (): never => { throw new ApiError('user:error', 'not today'); } }),
 });
 
-export const page = bundle({ html: Buffer.from(`<!doctype html><html><head><script src="app.js"></script></head><body>${'mail '.repeat(500)}</body></html>`), js: Buffer.from('console.log("hi");\n'.repeat(100)) });
+export const page = {
+  html: staticFile(Buffer.from(`<!doctype html><html><head><script src="app.js"></script></head><body>${'mail '.repeat(500)}</body></html>`), 'text/html; charset=utf-8'),
+  js: staticFile(Buffer.from('console.log("hi");\n'.repeat(100)), 'text/javascript; charset=utf-8'),
+};
 
 export interface Response { status: number; headers: IncomingHttpHeaders; body: Buffer; json(): unknown }
 
@@ -58,7 +61,7 @@ export async function webFixture(o: { tls?: boolean; forwarded?: boolean; reques
     path: '/',
     handler: surfaceHandler({
       api: apiEndpoint({ surface: 'account', api: testApi, sessions: accountSessions, authFailures: failures, verify: async (u, p) => (u === 'mjl@mox.example' && p === 'secret' ? 'mjl' : undefined) }),
-      files: { '': page.html, 'app.js': page.js! },
+      files: { '': page.html, 'app.js': page.js },
     }),
   };
   const admin: Surface = {

@@ -1,56 +1,16 @@
-// Modified UTF-7 mailbox names (RFC 3501 §5.1.3) for IMAP4rev1 clients that did not
-// ENABLE UTF8=ACCEPT: "&" is "&-", other non-ASCII runs are "&" + modified base64 of the
-// UTF-16 code units + "-".
+// Modified UTF-7 mailbox names (RFC 3501 §5.1.3), shared with the importer (src/mime): a
+// malformed name is a BAD here.
+import { decodeMutf7 as decode, Mutf7Error } from '../mime/index.ts';
 import { bad } from './errors.ts';
 
-export function encodeMutf7(name: string): string {
-  let out = '';
-  let run: number[] = [];
-  const flush = () => {
-    if (run.length === 0) return;
-    const b = Buffer.alloc(run.length * 2);
-    run.forEach((u, i) => b.writeUInt16BE(u, i * 2));
-    out += '&' + b.toString('base64').replace(/=+$/, '').replace(/\//g, ',') + '-';
-    run = [];
-  };
-  for (let i = 0; i < name.length; i++) {
-    const u = name.charCodeAt(i);
-    if (u >= 0x20 && u <= 0x7e) {
-      flush();
-      out += u === 0x26 ? '&-' : name[i];
-    } else run.push(u);
-  }
-  flush();
-  return out;
-}
+export { encodeMutf7, decodeMutf7Lenient } from '../mime/index.ts';
 
-/** Decodes a modified UTF-7 name; malformed input (RFC 3501 §5.1.3 rules) is a BAD. */
+/** Decodes a modified UTF-7 name; malformed input is a BAD (RFC 3501 §5.1.3). */
 export function decodeMutf7(name: string): string {
-  let out = '';
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i]!;
-    const code = c.charCodeAt(0);
-    if (code < 0x20 || code > 0x7e) throw bad('mailbox name is not modified UTF-7 (enable UTF8=ACCEPT for UTF-8)');
-    if (c !== '&') {
-      out += c;
-      continue;
-    }
-    const end = name.indexOf('-', i + 1);
-    if (end < 0) throw bad('unterminated modified UTF-7 sequence in mailbox name');
-    const enc = name.slice(i + 1, end);
-    i = end;
-    if (enc === '') {
-      out += '&';
-      continue;
-    }
-    if (!/^[A-Za-z0-9+,]+$/.test(enc)) throw bad('invalid modified UTF-7 in mailbox name');
-    const b = Buffer.from(enc.replace(/,/g, '/'), 'base64');
-    if (b.length % 2 !== 0 || b.length === 0) throw bad('invalid modified UTF-7 in mailbox name');
-    let s = '';
-    for (let j = 0; j < b.length; j += 2) s += String.fromCharCode(b.readUInt16BE(j));
-    if (/^[\x20-\x7e]*$/.test(s)) throw bad('modified UTF-7 must not encode printable ASCII'); // RFC 3501 §5.1.3
-    if (encodeMutf7(s) !== '&' + enc + '-') throw bad('non-canonical modified UTF-7 in mailbox name');
-    out += s;
+  try {
+    return decode(name);
+  } catch (e) {
+    if (e instanceof Mutf7Error) throw bad(e.message);
+    throw e;
   }
-  return out;
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { gauge, counter } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
 import { ConcurrencyLimiter } from '../ratelimit/index.ts';
-import { clientKeyFingerprint, type TlsConfig } from '../tls/index.ts';
+import { clientKeyFingerprint, keepDefaultCertificate, type TlsConfig } from '../tls/index.ts';
 import type { ImapContext, ImapService } from './context.ts';
 import { Session } from './session.ts';
 import './commands.ts';
@@ -79,6 +79,7 @@ export async function startImapServers(ctx: ImapContext, specs: readonly ImapLis
       if (spec.service === 'imaps') {
         if (!spec.tls) throw new Error(`imaps on ${spec.ip}:${spec.port} needs a TLS certificate`);
         const tlsServer = createTlsServer(spec.tls.serverOptions(), (s) => acceptSafely(spec, s, true));
+        tlsServer.once('close', keepDefaultCertificate(tlsServer, spec.tls)); // clients without SNI get a renewed certificate too
         tlsServer.on('tlsClientError', (e) => log.info({ err: e.message }, 'tls handshake failed'));
         server = tlsServer;
       } else server = createTcpServer((s) => acceptSafely(spec, s, false));

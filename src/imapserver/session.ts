@@ -20,7 +20,7 @@ import { ImapError, bad, isImapError } from './errors.ts';
 import { Parser, type CommandPart } from './parser.ts';
 import { CommandReader, disposeParts } from './reader.ts';
 import { MailboxView, formatSet } from './view.ts';
-import { decodeMutf7 } from './mutf7.ts';
+import { decodeMutf7Lenient } from './mutf7.ts';
 import { concat, flagList } from './encode.ts';
 import { storeErrorToImap } from './storeerrors.ts';
 import type { NotifySpec } from './notify.ts';
@@ -565,13 +565,7 @@ const stateText: Record<ImapState, string> = {
 };
 
 /** A name that is not valid modified UTF-7 is taken as written (it names no existing mailbox then, so SELECT answers NO, as Dovecot does); CREATE and RENAME check it strictly. */
-function lenientMutf7(name: string): string {
-  try {
-    return decodeMutf7(name);
-  } catch {
-    return name;
-  }
-}
+const lenientMutf7 = decodeMutf7Lenient;
 
 
 // The command table is built from the handler modules (commands.ts), which import Session; a function avoids the import cycle at load time.

@@ -3,7 +3,8 @@
 // first bytes (never by the uploaded file's name).
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { constants, gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, gunzip } from 'node:zlib';
 
 /** Where an archive's bytes go; write resolves when more may be written (backpressure). */
 export interface ByteSink {
@@ -22,7 +23,6 @@ export interface ArchiveEntry {
   path: string; // normalized (names.ts normalizePath)
   type: 'file' | 'directory' | 'hardlink' | 'other';
   linkTarget?: string; // hardlink: the earlier entry's path
-  size: number | undefined; // octets of the content, when the archive says
   mtime: Date | undefined;
   /** The content; read it at most once, before asking for the next entry. Throws EntryError for a bad entry the archive can go on after. */
   body(): AsyncIterable<Buffer>;
@@ -41,6 +41,39 @@ export class EntryError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'EntryError';
+  }
+}
+
+/**
+ * Counts the octets an archive's content yields in one pass, decompressed: past the limit
+ * the pass fails (not an EntryError: the import stops). Deflate reaches about 1032:1 (a
+ * 258-octet match, RFC 1951 §3.2.5, in about 2 bits), and zip central directory records
+ * pointing at the same data (APPNOTE 4.3.12 "relative offset of local header") multiply
+ * that: only a count of what comes out bounds it.
+ */
+export class ContentBudget {
+  readonly #max: number;
+  #used = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** A new pass over the archive. */
+  reset(): void {
+    this.#used = 0;
+  }
+
+  take(octets: number): void {
+    this.#used += octets;
+    if (this.#used > this.#max) throw new ContentLimitError(`the archive's content is larger than ${this.#max} octets uncompressed (a decompression bomb?): stopped there`);
+  }
+}
+
+export class ContentLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContentLimitError';
   }
 }
 
@@ -79,7 +112,7 @@ export async function detectArchive(path: string): Promise<ArchiveKind> {
   if (head.length === 0) throw new Error('the file is empty');
   const sig = head.readUInt32LE(0);
   if (head.length >= 4 && (sig === 0x04034b50 || sig === 0x06054b50)) return 'zip'; // PKWARE APPNOTE 4.3.7, 4.3.16 (empty archive)
-  if (head[0] === 0x1f && head[1] === 0x8b) return isTarHeader(gunzipHead(head)) ? 'tgz' : 'gz'; // RFC 1952 §2.3.1
+  if (head[0] === 0x1f && head[1] === 0x8b) return isTarHeader(await gunzipHead(head)) ? 'tgz' : 'gz'; // RFC 1952 §2.3.1
   if (isTarHeader(head)) return 'tar';
   if (head.subarray(0, 5).toString('latin1') === 'From ') return 'mbox'; // RFC 4155 Appendix A
   if (head.subarray(0, 3).toString('latin1') === 'BZh') throw new Error('bzip2 files are not supported; use zip, tgz or tar');
@@ -88,11 +121,13 @@ export async function detectArchive(path: string): Promise<ArchiveKind> {
   throw new Error('not a zip, tgz or tar archive, nor an mbox file');
 }
 
-/** The first decompressed octets of a gzip file, enough for a tar header. */
-function gunzipHead(head: Buffer): Buffer {
+const gunzipAsync = promisify(gunzip);
+
+/** The first decompressed octets of a gzip file, enough for a tar header; inflated in the thread pool, not on the event loop. */
+async function gunzipHead(head: Buffer): Promise<Buffer> {
   try {
-    // 4 KiB of deflate data inflate to at most ~4 MiB (a ratio of 1032:1 at most); SYNC_FLUSH accepts the cut-off end.
-    return gunzipSync(head.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH });
+    // 4 KiB of deflate data inflate to at most ~4 MiB (RFC 1951: 1032:1 at most); SYNC_FLUSH accepts the cut-off end.
+    return await gunzipAsync(head.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 4096 * 1032 + 1024 });
   } catch {
     return Buffer.alloc(0);
   }

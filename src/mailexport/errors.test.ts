@@ -3,12 +3,53 @@
 // was imported before.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { constants, deflateRawSync } from 'node:zlib';
+import { zipSync } from 'fflate';
 import { importMail } from './index.ts';
 import { dump, fixture, needs, type Fixture } from './testfixture.ts';
 
 const message = (subject: string, body = 'body') => `Subject: ${subject}\r\n\r\n${body}\r\n`;
+
+/**
+ * Raw deflate data (RFC 1951) inflating to head and then count copies of unit, at close to
+ * deflate's 1032:1: unit is compressed once, and each copy ends in a full flush, so that it
+ * stands alone and can be repeated; an empty final block (BFINAL 1, fixed codes) ends it.
+ */
+function deflateBomb(head: Buffer, unit: Buffer, count: number): Buffer {
+  const o = { level: 9, finishFlush: constants.Z_FULL_FLUSH };
+  const copy = deflateRawSync(unit, o);
+  return Buffer.concat([deflateRawSync(head, o), ...Array<Buffer>(count).fill(copy), Buffer.from([0x03, 0x00])]);
+}
+
+/** A zip (APPNOTE 4.3.6) of one deflated entry that declares `usize` octets; CRC 0: a bomb is stopped before its end. */
+function zipOf(name: string, data: Buffer, usize: number): Buffer {
+  const n = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0); // APPNOTE 4.3.7
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8); // deflated
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(usize, 22);
+  local.writeUInt16LE(n.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0); // APPNOTE 4.3.12
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(usize, 24);
+  central.writeUInt16LE(n.length, 28);
+  const cdOffset = 30 + n.length + data.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); // APPNOTE 4.3.16
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + n.length, 12);
+  end.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, n, data, central, n, end]);
+}
 
 describe('import errors', () => {
   let f: Fixture;
@@ -145,5 +186,75 @@ describe('import errors', () => {
     const r = await importMail(target, path);
     assert.equal(r.imported, 2);
     assert.match(r.fatal ?? '', /^INBOX\/cur\/.*quota/i);
+  });
+
+  test('a 1 MB zip entry declaring and inflating to 1 GiB, and a gzipped mbox doing so, stop at 256 MiB of content', async () => {
+    const head = Buffer.from('From x Mon Feb 12 09:30:00 2024\nSubject: bomb\n\n');
+    const unit = Buffer.from(`${'x'.repeat(16383)}\n`.repeat(64)); // 1 MiB of body lines
+    const bomb = deflateBomb(head, unit, 1024);
+    assert.ok(bomb.length < 2 * 1024 * 1024, String(bomb.length));
+    const zip = `${f.dir}/bomb.zip`;
+    await writeFile(zip, zipOf('Bomb.mbox', bomb, 1024 ** 3));
+    const a = await f.account();
+    const r = await importMail(a, zip);
+    assert.match(r.fatal ?? '', /^Bomb\.mbox: message 1: the archive's content is larger than 268435456 octets uncompressed \(a decompression bomb\?\)/);
+    assert.equal(r.imported, 0);
+    assert.deepEqual((await dump(a))['Bomb'], []);
+
+    // gzip (RFC 1952 §2.3): header, the deflate data, CRC-32 and size (wrong: never reached).
+    const gz = `${f.dir}/bomb.mbox.gz`;
+    await writeFile(gz, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), bomb, Buffer.alloc(8)]));
+    const g = await importMail(a, gz, { name: 'Gz.mbox.gz' });
+    assert.match(g.fatal ?? '', /^Gz\.mbox: message 1: the archive's content is larger than 268435456 octets uncompressed/);
+    assert.equal(g.imported, 0);
+  });
+
+  test('paths with ".." levels or a NUL and empty files are reported, not imported; no mailbox is named by them', async () => {
+    const mbox = (s: string) => Buffer.from(`From x Mon Feb 12 09:30:00 2024\n${message(s)}`);
+    const zip = `${f.dir}/paths.zip`;
+    await writeFile(zip, zipSync({
+      '../Evil.mbox': mbox('evil'),
+      'a/../../Up/cur/1.host:2,S': Buffer.from(message('up')),
+      'nul\0.mbox': mbox('nul'),
+      'empty.txt': Buffer.alloc(0),
+      'Good.mbox': mbox('good'),
+    }));
+    const a = await f.account();
+    const r = await importMail(a, zip);
+    assert.equal(r.fatal, undefined);
+    assert.equal(r.imported, 1);
+    assert.deepEqual(r.errors.map((e) => `${e.file}: ${e.message}`).sort(), [
+      '../Evil.mbox: path with a ".." level: not imported (it would name a mailbox outside the archive\'s folders)',
+      'a/../../Up/cur/1.host:2,S: path with a ".." level: not imported (it would name a mailbox outside the archive\'s folders)',
+      'empty.txt: an empty file: not mail',
+      'nul\0.mbox: path with a NUL character: not imported',
+    ]);
+    assert.deepEqual(r.mailboxes, ['Good']);
+    assert.ok(Object.keys(await dump(a)).every((name) => !name.includes('..') && !name.includes('\0')));
+  });
+
+  test('symbolic links and hard links to anything but a maildir message are reported, not dropped', { skip: needs('tar') }, async () => {
+    const dir = await tree({ 'L.mbox': `From x Mon Feb 12 09:30:00 2024\n${message('l')}` });
+    await link(`${dir}/L.mbox`, `${dir}/M.mbox`); // sorted after L.mbox: tar stores it as the link
+    await symlink('L.mbox', `${dir}/S.mbox`);
+    const archive = `${f.dir}/links.tar`;
+    execFileSync('tar', ['--sort=name', '-cf', archive, '-C', dir, '.']);
+    const a = await f.account();
+    const r = await importMail(a, archive);
+    assert.equal(r.imported, 1);
+    assert.deepEqual(r.errors.map((e) => `${e.file}: ${e.message}`), [
+      'S.mbox: not a regular file (a symbolic link, device or FIFO): not imported',
+      'M.mbox: a hard link to L.mbox, which is not a maildir message in the archive: not imported',
+    ]);
+  });
+
+  test('past 1000 errors, the rest are counted, not listed', async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 1005; i++) files[`note${i}.txt`] = Buffer.alloc(0);
+    const zip = `${f.dir}/many.zip`;
+    await writeFile(zip, zipSync(files));
+    const r = await importMail(await f.account(), zip);
+    assert.equal(r.errors.length, 1000);
+    assert.equal(r.moreErrors, 5);
   });
 });

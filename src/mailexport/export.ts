@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { hierarchySeparator, isStoreError, StoreError, type Account, type MailboxInfo, type MessageMeta } from '../store/index.ts';
+import { canonicalMailboxName, isStoreError, StoreError, type Account, type MailboxInfo, type MessageMeta } from '../store/index.ts';
 import { writableSink, type ArchiveWriter } from './archive.ts';
 import { formatKeywordsFile, keywordLetters, keywordsFileName, maildirFileName } from './maildir.ts';
 import { MboxRecordWriter } from './mbox.ts';
@@ -59,9 +59,7 @@ export async function exportMail(account: Account, o: ExportOptions, out: Writab
 async function selectMailboxes(account: Account, name: string | undefined): Promise<MailboxInfo[]> {
   const all = (await account.listMailboxes()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (name === undefined) return all;
-  const levels = name.split(hierarchySeparator);
-  if (levels[0]!.toUpperCase() === 'INBOX') levels[0] = 'INBOX'; // RFC 9051 §5.1
-  const wanted = levels.join(hierarchySeparator);
+  const wanted = canonicalMailboxName(name); // RFC 9051 §5.1: INBOX is case-insensitive
   const found = all.filter((m) => m.name === wanted);
   if (found.length === 0) throw new StoreError('NONEXISTENT', `no mailbox ${wanted}`);
   return found;

@@ -22,7 +22,3 @@ export const xStatusLetters: ReadonlyArray<readonly [letter: string, flag: Syste
   ['D', '\\Deleted'],
 ];
 
-/** As the store checks keywords (an IMAP atom, RFC 9051 §9 flag-keyword), so that one odd keyword does not fail a message's import. */
-export function isValidKeyword(k: string): boolean {
-  return k.length > 0 && k.length <= 100 && /^[\x21-\x7e]+$/.test(k) && !/[(){%*"\\\]]/.test(k);
-}

@@ -3,15 +3,15 @@
 // folders are maildirs, their dovecot-keywords files, hard links, how many messages) and,
 // for tar, reads the whole archive, so that a truncated or corrupt one fails before
 // anything is added; the second imports. Memory stays bounded: archives are read as streams (zip entry by entry),
-// and a message over 1 MiB is spooled to a file on its way into the store.
+// and a message over 1 MiB is spooled to a file on its way into the store. Work stays bounded: entries are counted,
+// paths have a length limit, and what the archive inflates to has one (decompression bombs).
 import { stat } from 'node:fs/promises';
-import { hierarchySeparator, isStoreError, type Account, type StoreErrorCode, type SystemFlag } from '../store/index.ts';
+import { canonicalMailboxName, isKeyword, isStoreError, parentNames, type Account, type StoreErrorCode, type SystemFlag } from '../store/index.ts';
 import { detectArchive, EntryError, type ArchiveEntry, type ArchiveReader } from './archive.ts';
-import { isValidKeyword } from './flags.ts';
 import { LfToCrlf } from './lines.ts';
 import { keywordsFileName, maildirKeywords, parseKeywordsFile, parseMaildirFileName } from './maildir.ts';
 import { MboxReader } from './mbox.ts';
-import { ArchiveLayout, mboxMailbox } from './names.ts';
+import { ArchiveLayout, mboxMailbox, pathProblem } from './names.ts';
 import { openArchive } from './open.ts';
 import { MessageSpool, SpoolDir } from './spool.ts';
 
@@ -32,6 +32,8 @@ export interface ImportOptions {
   maxMessageSize?: number;
   /** Where messages over 1 MiB are spooled on their way into the store; default the system's temporary folder. */
   tmpDir?: string;
+  /** Octets the archive's content may inflate to (per pass); past it the import stops. Default 100 times the file's size, at least 256 MiB. */
+  maxContentBytes?: number;
 }
 
 export interface ImportError {
@@ -42,11 +44,21 @@ export interface ImportError {
 export interface ImportResult {
   mailboxes: string[]; // mailboxes created or added to, sorted
   imported: number; // messages added; each is in the store
-  errors: ImportError[]; // files and messages not imported; the import went on after each
+  errors: ImportError[]; // files and messages not imported, the first 1000; the import went on after each
+  moreErrors?: number; // errors beyond those listed (counted, not kept: the result stays small)
   fatal?: string; // why the import stopped before the end (abort, broken archive, quota); what was imported before stays
 }
 
 export const defaultMaxMessageSize = 64 * 1024 * 1024;
+
+/** Entries (files, folders, links) an archive may have; more is refused before anything is imported. */
+const maxEntries = 1 << 20;
+/** Errors listed in the result; the rest are counted. */
+const maxListedErrors = 1000;
+/** Uncompressed octets allowed per compressed octet of the upload: mail compresses 2-10 times, deflate up to 1032 (bombs). */
+const maxExpansion = 100;
+/** Uncompressed octets any archive may reach, however small. */
+const minContentAllowance = 256 * 1024 * 1024;
 
 /** Store errors after which no further message can be added: the import stops. */
 const fatalStoreErrors: ReadonlySet<StoreErrorCode> = new Set(['OVERQUOTA', 'CLOSED', 'IO']);
@@ -83,7 +95,7 @@ class ImportRun {
   readonly #spoolDir: SpoolDir;
   readonly #layout = new ArchiveLayout();
   readonly #keywordFiles = new Map<string, Map<number, string>>(); // maildir -> letter index -> keyword
-  readonly #links = new Map<string, string[]>(); // tar hard links: target -> other names of the same file
+  readonly #links = new Map<string, string[]>(); // tar hard links: target -> other names of the same file; removed when the target is imported
   #known = new Set<string>(); // mailboxes that exist
   #reader: ArchiveReader | undefined;
   #fileSize = 0;
@@ -106,7 +118,8 @@ class ImportRun {
     this.#checkAbort();
     const kind = await detectArchive(file);
     this.#fileSize = (await stat(file)).size;
-    this.#reader = await openArchive(file, kind, this.#o.name ?? 'Imported');
+    const maxContent = this.#o.maxContentBytes ?? Math.max(minContentAllowance, maxExpansion * this.#fileSize);
+    this.#reader = await openArchive(file, kind, this.#o.name ?? 'Imported', maxContent);
     this.#known = new Set((await this.#account.listMailboxes()).map((m) => m.name));
     try {
       await this.#scan(this.#reader);
@@ -121,31 +134,49 @@ class ImportRun {
     }
     for await (const entry of this.#reader.entries()) {
       this.#checkAbort();
-      if (entry.type !== 'file') continue; // directories were seen in the scan; hard links are imported with their target
+      // Directories were seen in the scan, and links and other files reported there; hard links are imported with their target.
+      if (entry.type !== 'file' || pathProblem(entry.path) !== undefined) continue;
       this.#current = entry.path;
       try {
         await this.#importEntry(entry);
       } catch (e) {
-        this.#entryFailed(entry.path, e);
+        if (e instanceof EntryError || e instanceof FatalImport) this.#entryFailed(entry.path, e);
+        else throw new Error(`${entry.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }); // the archive broke here: fatal
       }
     }
     this.#current = undefined;
+    for (const [target, names] of this.#links) {
+      for (const name of names) this.#report(name, `a hard link to ${target}, which is not a maildir message in the archive: not imported`);
+    }
     this.#progress(1);
   }
 
   /** First pass: paths, keyword files, hard links, and the message count when it can be known. */
   async #scan(reader: ArchiveReader): Promise<void> {
+    let entries = 0;
     let messages = 0;
     let others = 0;
     for await (const e of reader.entries()) {
       this.#checkAbort();
+      if (++entries > maxEntries) throw new Error(`more than ${maxEntries} files and folders in the archive`);
+      const problem = pathProblem(e.path);
+      if (problem !== undefined) {
+        this.#report(e.path, problem);
+        continue;
+      }
       if (e.type === 'directory') this.#layout.add(e.path, true);
+      if (e.type === 'other' && this.#layout.classify(e.path).kind !== 'ignored') this.#report(e.path, 'not a regular file (a symbolic link, device or FIFO): not imported');
       if (e.type !== 'file' && e.type !== 'hardlink') continue;
       this.#layout.add(e.path, false);
-      if (e.type === 'hardlink' && e.linkTarget !== undefined) this.#links.set(e.linkTarget, [...(this.#links.get(e.linkTarget) ?? []), e.path]);
+      if (e.type === 'hardlink') {
+        const target = e.linkTarget ?? '';
+        const names = this.#links.get(target);
+        if (names) names.push(e.path);
+        else this.#links.set(target, [e.path]);
+      }
       const kind = this.#layout.classify(e.path).kind;
       if (kind === 'maildirMessage') messages++;
-      else if (kind === 'other' && !e.path.endsWith('/' + keywordsFileName) && e.path !== keywordsFileName) others++;
+      else if (kind === 'other') others++;
       if (e.type === 'file' && (e.path === keywordsFileName || e.path.endsWith('/' + keywordsFileName))) {
         try {
           this.#keywordFiles.set(e.path.slice(0, -keywordsFileName.length - 1), parseKeywordsFile(await readSmall(e, 64 * 1024)));
@@ -160,7 +191,8 @@ class ImportRun {
   async #importEntry(entry: ArchiveEntry): Promise<void> {
     const kind = this.#layout.classify(entry.path);
     if (kind.kind === 'maildirMessage') return this.#importMaildirFile(entry);
-    if (kind.kind !== 'other') return;
+    if (kind.kind !== 'other') return; // not mail: a maildir's tmp/ (deliveries not completed), indexes, dot files, macOS metadata
+
     const it = entry.body()[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     let headLength = 0;
@@ -172,7 +204,8 @@ class ImportRun {
     }
     const start = Buffer.concat(head);
     if (start.length === 0) {
-      if (/\.mbox$/i.test(entry.path)) await this.#ensureMailbox(mboxMailbox(entry.path)); // an exported empty mailbox
+      if (!/\.mbox$/i.test(entry.path)) throw new EntryError('an empty file: not mail');
+      await this.#ensureMailbox(mboxMailbox(entry.path)); // an exported empty mailbox
       return;
     }
     if (start.subarray(0, 5).toString('latin1') !== 'From ') {
@@ -223,19 +256,32 @@ class ImportRun {
     }
   }
 
+  /** A maildir message, and the hard links to it (each a placement of its own, possibly in another maildir). */
   async #importMaildirFile(entry: ArchiveEntry): Promise<void> {
+    const links = this.#links.get(entry.path) ?? [];
+    this.#links.delete(entry.path);
     const placements: Placement[] = [];
-    for (const path of [entry.path, ...(this.#links.get(entry.path) ?? [])]) {
+    for (const path of [entry.path, ...links]) {
       const kind = this.#layout.classify(path);
-      if (kind.kind !== 'maildirMessage') continue;
+      if (kind.kind !== 'maildirMessage') {
+        this.#report(path, `a hard link to ${entry.path} outside a maildir's cur/ or new/: not imported`);
+        continue;
+      }
       const base = path.slice(path.lastIndexOf('/') + 1);
       const info = parseMaildirFileName(base);
-      const mailbox = await this.#ensureMailbox(this.#layout.maildirMailbox(kind.maildir));
+      let mailbox: string;
+      try {
+        mailbox = await this.#ensureMailbox(this.#layout.maildirMailbox(kind.maildir));
+      } catch (e) {
+        this.#entryFailed(path, e);
+        continue;
+      }
       // Dovecot takes the file's mtime as the internal date; the name's time (delivery) when there is none.
       const mtime = entry.mtime && entry.mtime.getTime() > 0 ? entry.mtime : undefined;
       const internalDate = mtime ?? (info.seconds !== undefined ? new Date(info.seconds * 1000) : undefined);
       placements.push({ path, mailbox, flags: info.flags, keywords: maildirKeywords(info, this.#keywordFiles.get(kind.maildir)), internalDate });
     }
+    if (placements.length === 0) return;
     const spool = new MessageSpool(this.#spoolDir, this.#maxSize);
     try {
       const crlf = new LfToCrlf();
@@ -244,6 +290,13 @@ class ImportRun {
         await spool.write(crlf.push(chunk));
         if (spool.tooLarge) break; // no need to read the rest
       }
+    } catch (e) {
+      // The content is bad (CRC, truncated): the links share it. The caller reports the file itself.
+      if (e instanceof EntryError) for (const p of placements) if (p.path !== entry.path) this.#report(p.path, e.message);
+      await spool.discard();
+      throw e;
+    }
+    try {
       await this.#add(spool, placements, '');
     } finally {
       await spool.discard();
@@ -261,7 +314,7 @@ class ImportRun {
     }
     const input = await spool.input();
     for (const p of placements) {
-      const attrs = { flags: p.flags, keywords: p.keywords.filter(isValidKeyword), internalDate: p.internalDate };
+      const attrs = { flags: p.flags, keywords: p.keywords.filter(isKeyword), internalDate: p.internalDate };
       try {
         try {
           await this.#account.append(p.mailbox, { ...input, ...attrs });
@@ -284,21 +337,17 @@ class ImportRun {
 
   /** The mailbox's name as the store spells it, created if missing (with its parents: RFC 9051 §6.3.4). */
   async #ensureMailbox(name: string): Promise<string> {
-    const levels = name.split(hierarchySeparator);
-    if (levels[0]!.toUpperCase() === 'INBOX') levels[0] = 'INBOX'; // RFC 9051 §5.1: INBOX is case-insensitive
-    const canonical = levels.join(hierarchySeparator);
+    const canonical = canonicalMailboxName(name); // RFC 9051 §5.1: INBOX is case-insensitive
     if (this.#known.has(canonical)) return canonical;
+    const levels = [...parentNames(canonical), canonical];
     try {
       await this.#account.createMailbox(canonical);
-      for (let i = 1; i <= levels.length; i++) {
-        const name = levels.slice(0, i).join(hierarchySeparator);
-        if (!this.#known.has(name)) this.touched.add(name); // the parents the store created too
-      }
+      for (const n of levels) if (!this.#known.has(n)) this.touched.add(n); // the parents the store created too
     } catch (e) {
       if (isStoreError(e) && fatalStoreErrors.has(e.code)) throw new FatalImport(e.message);
       if (!isStoreError(e, 'ALREADYEXISTS')) throw new EntryError(`mailbox ${JSON.stringify(canonical)}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    for (let i = 1; i <= levels.length; i++) this.#known.add(levels.slice(0, i).join(hierarchySeparator));
+    for (const n of levels) this.#known.add(n);
     return canonical;
   }
 
@@ -308,7 +357,8 @@ class ImportRun {
   }
 
   #report(file: string, message: string): void {
-    this.result.errors.push({ file, message });
+    if (this.result.errors.length < maxListedErrors) this.result.errors.push({ file, message });
+    else this.result.moreErrors = (this.result.moreErrors ?? 0) + 1;
   }
 
   #progress(fraction?: number): void {

@@ -2,7 +2,8 @@
 // (https://cr.yp.to/proto/maildir.html), keywords as letters a-z listed in each maildir's
 // dovecot-keywords file (Dovecot: lines "<index> <keyword>", index 0 is letter a).
 import type { MessageMeta, SystemFlag } from '../store/index.ts';
-import { isValidKeyword, maildirFlagLetters, passedKeyword } from './flags.ts';
+import { maildirFlagLetters, passedKeyword } from './flags.ts';
+import { isKeyword } from '../store/index.ts';
 
 export const keywordsFileName = 'dovecot-keywords';
 const maxKeywordLetters = 26; // a-z
@@ -24,7 +25,7 @@ export function parseKeywordsFile(data: Buffer): Map<number, string> {
   const map = new Map<number, string>();
   for (const line of data.toString('utf8').split('\n')) {
     const m = /^(\d+) (\S+)\s*$/.exec(line);
-    if (m && Number(m[1]) < maxKeywordLetters && isValidKeyword(m[2]!)) map.set(Number(m[1]), m[2]!);
+    if (m && Number(m[1]) < maxKeywordLetters && isKeyword(m[2]!)) map.set(Number(m[1]), m[2]!);
   }
   return map;
 }
@@ -69,16 +70,4 @@ export function maildirKeywords(info: MaildirInfo, letters: ReadonlyMap<number, 
   }
   if (info.passed && !keywords.includes(passedKeyword)) keywords.push(passedKeyword);
   return keywords;
-}
-
-/** Modified UTF-7 (RFC 3501 §5.1.3) as Dovecot writes Maildir++ folder names; anything malformed stays as it is. */
-export function decodeMutf7(name: string): string {
-  return name.replace(/&([A-Za-z0-9+,]*)-/g, (all, enc: string) => {
-    if (enc === '') return '&';
-    const b = Buffer.from(enc.replace(/,/g, '/'), 'base64');
-    if (b.length === 0 || b.length % 2 !== 0) return all;
-    let s = '';
-    for (let i = 0; i < b.length; i += 2) s += String.fromCharCode(b.readUInt16BE(i));
-    return s;
-  });
 }

@@ -11,7 +11,8 @@
 // todo: Thunderbird keeps flags in X-Mozilla-Status and keywords in X-Mozilla-Keys; read them too.
 import type { SystemFlag } from '../store/index.ts';
 import { EntryError } from './archive.ts';
-import { isValidKeyword, xStatusLetters } from './flags.ts';
+import { xStatusLetters } from './flags.ts';
+import { isKeyword } from '../store/index.ts';
 import { LineSplitter, type LinePiece } from './lines.ts';
 
 const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -234,7 +235,7 @@ export class MboxReader {
       const value = field.slice(colon + 1).trim();
       if (name === 'status' && value.includes('R')) flags.add('\\Seen');
       if (name === 'x-status') for (const [l, f] of xStatusLetters) if (value.includes(l)) flags.add(f);
-      if (name === 'x-keywords') for (const k of value.split(/[\s,]+/)) if (isValidKeyword(k) && !keywords.includes(k)) keywords.push(k);
+      if (name === 'x-keywords') for (const k of value.split(/[\s,]+/)) if (isKeyword(k) && !keywords.includes(k)) keywords.push(k);
     }
     out.push({ kind: 'end', flags: [...flags], keywords });
     this.#inRecord = false;

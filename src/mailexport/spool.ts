@@ -37,11 +37,7 @@ export class MessageSpool {
     this.#maxSize = maxSize;
   }
 
-  /** Octets so far; past maxSize the data is dropped and only counted. */
-  get size(): number {
-    return this.#size;
-  }
-
+  /** Past maxSize the data is dropped and only counted. */
   get tooLarge(): boolean {
     return this.#size > this.#maxSize;
   }
@@ -58,7 +54,7 @@ export class MessageSpool {
     this.#chunks.push(...chunks);
     if (this.#size <= MessageSpool.memoryLimit) return;
     const path = await this.#dir.newFile();
-    this.#file = { path, handle: await open(path, 'wx') };
+    this.#file = { path, handle: await open(path, 'wx', 0o600) }; // mail: the account's alone
     const held = this.#chunks;
     this.#chunks = [];
     await this.#file.handle.writev(held);

@@ -171,7 +171,6 @@ async function* readEntries(r: ChunkReader): AsyncGenerator<ArchiveEntry> {
     const entry: ArchiveEntry = {
       path: normalizePath(path),
       type: kind,
-      size: dataSize,
       mtime: Number.isFinite(mtimeSeconds) ? new Date(mtimeSeconds * 1000) : undefined,
       body: () => r.take(left),
     };

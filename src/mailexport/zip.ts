@@ -8,10 +8,10 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { pipeline, Readable, type Writable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { crc32, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import iconv from 'iconv-lite';
-import { EntryError, type ArchiveEntry, type ArchiveReader, type ArchiveWriter, type ByteSink } from './archive.ts';
+import { ContentLimitError, EntryError, writableSink, type ArchiveEntry, type ArchiveReader, type ArchiveWriter, type ByteSink, type ContentBudget } from './archive.ts';
 import { normalizePath } from './names.ts';
 
 const sigLocal = 0x04034b50; // APPNOTE 4.3.7
@@ -77,6 +77,7 @@ export class ZipWriter implements ArchiveWriter {
 
   async #deflate(body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<{ crc: number; csize: number; usize: number }> {
     const deflater = createDeflateRaw();
+    const input = writableSink(deflater);
     let crc = 0;
     let usize = 0;
     let csize = 0;
@@ -85,7 +86,7 @@ export class ZipWriter implements ArchiveWriter {
         for await (const chunk of body) {
           crc = crc32(chunk, crc);
           usize += chunk.length;
-          if (!deflater.write(chunk)) await drained(deflater);
+          await input.write(chunk);
         }
         deflater.end();
       } catch (e) {
@@ -268,19 +269,6 @@ function centralHeader(e: CentralEntry): Buffer {
   return Buffer.concat([h, e.name, extra]);
 }
 
-function drained(w: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      w.off('drain', onDrain).off('close', onClose).off('error', done);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(w.errored ?? new Error('stream closed'));
-    w.on('drain', onDrain).on('close', onClose).on('error', done);
-  });
-}
-
 interface CentralRecord {
   path: string;
   flags: number;
@@ -299,17 +287,19 @@ export class ZipReader implements ArchiveReader {
   readonly #fh: FileHandle;
   readonly #cdOffset: number;
   readonly #cdSize: number;
+  readonly #budget: ContentBudget;
   position = 0;
 
-  private constructor(file: string, fh: FileHandle, cdOffset: number, cdSize: number) {
+  private constructor(file: string, fh: FileHandle, cdOffset: number, cdSize: number, budget: ContentBudget) {
     this.#file = file;
     this.#fh = fh;
     this.#cdOffset = cdOffset;
     this.#cdSize = cdSize;
+    this.#budget = budget;
   }
 
-  /** Reads the end records; a zip file without a readable central directory is an error. */
-  static async open(file: string): Promise<ZipReader> {
+  /** Reads the end records; a zip file without a readable central directory is an error. budget: the entries' content (stored or inflated), per pass. */
+  static async open(file: string, budget: ContentBudget): Promise<ZipReader> {
     const fh = await open(file, 'r');
     try {
       const { size } = await fh.stat();
@@ -328,7 +318,7 @@ export class ZipReader implements ArchiveReader {
         cdOffset = Number(end64.readBigUInt64LE(48));
       }
       if (cdOffset + cdSize > endOffset) throw new Error('corrupt zip archive: the central directory lies beyond the end record');
-      return new ZipReader(file, fh, cdOffset, cdSize);
+      return new ZipReader(file, fh, cdOffset, cdSize, budget);
     } catch (e) {
       await fh.close();
       throw e;
@@ -341,11 +331,11 @@ export class ZipReader implements ArchiveReader {
 
   async *entries(): AsyncGenerator<ArchiveEntry> {
     this.position = 0;
+    this.#budget.reset();
     for await (const rec of this.#centralRecords()) {
       yield {
         path: normalizePath(rec.path),
         type: rec.directory ? 'directory' : rec.symlink ? 'other' : 'file',
-        size: rec.usize,
         mtime: rec.mtime,
         body: () => this.#body(rec),
       };
@@ -403,11 +393,12 @@ export class ZipReader implements ArchiveReader {
       for await (const chunk of source) {
         size += chunk.length;
         if (size > rec.usize) throw new EntryError(`content longer than the ${rec.usize} octets the archive says`);
+        this.#budget.take(chunk.length); // the declared size is the archive's say: what inflates is counted
         crc = crc32(chunk, crc);
         yield chunk;
       }
     } catch (e) {
-      if (e instanceof EntryError) throw e;
+      if (e instanceof EntryError || e instanceof ContentLimitError) throw e;
       throw new EntryError(`corrupt data: ${(e as Error).message}`);
     }
     if (size !== rec.usize || crc !== rec.crc) throw new EntryError('corrupt data: CRC or size does not match the archive directory');

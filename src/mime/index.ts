@@ -11,3 +11,4 @@ export { htmlToText, PREVIEW_MAX_CHARS, previewText, type PreviewSource } from '
 export { preview, previewPart } from './messagepreview.ts';
 export { decodePartBody, decodePartText, partParam } from './partbody.ts';
 export { formatDate } from './date.ts';
+export { encodeMutf7, decodeMutf7, decodeMutf7Lenient, Mutf7Error } from './mutf7.ts';

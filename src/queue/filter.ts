@@ -1,13 +1,10 @@
 // Filters for queue operations (list, hold, release, schedule, fail, drop) and for the
 // retired history: every given criterion must match.
 import { domainToASCII } from 'node:url';
-import type { QueuedMessage, QueuedRecipient, RetiredRecipient } from '../store/index.ts';
+import type { QueuedMessage, QueuedRecipient, RetiredQuery } from '../store/index.ts';
 
-export interface QueueFilter {
-  ids?: number[]; // queue entry (recipient) ids
-  account?: string;
-  from?: string; // substring of the MAIL FROM address, case-insensitive
-  to?: string; // substring of the recipient address (so a domain works too), case-insensitive
+/** Criteria for queued entries: the retired history's ids, account and address substrings, and the queue's own. */
+export interface QueueFilter extends Pick<RetiredQuery, 'ids' | 'account' | 'from' | 'to'> {
   held?: boolean;
   submittedBefore?: number; // ms since epoch
   submittedAfter?: number;
@@ -15,15 +12,8 @@ export interface QueueFilter {
   nextAttemptAfter?: number;
 }
 
-export interface RetiredFilter {
-  ids?: number[];
-  account?: string;
-  from?: string;
-  to?: string;
-  success?: boolean;
-  retiredAfter?: number;
-  fromid?: string;
-}
+/** Criteria for the retired history (filtered in SQL by the store). */
+export type RetiredFilter = RetiredQuery;
 
 const has = (s: string, part: string | undefined) => part === undefined || s.toLowerCase().includes(part.toLowerCase());
 
@@ -38,18 +28,6 @@ export function matchesQueued(f: QueueFilter, m: QueuedMessage, r: QueuedRecipie
     (f.submittedAfter === undefined || m.received.getTime() > f.submittedAfter) &&
     (f.nextAttemptBefore === undefined || r.nextAttempt.getTime() < f.nextAttemptBefore) &&
     (f.nextAttemptAfter === undefined || r.nextAttempt.getTime() > f.nextAttemptAfter)
-  );
-}
-
-export function matchesRetired(f: RetiredFilter, r: RetiredRecipient): boolean {
-  return (
-    (f.ids === undefined || f.ids.includes(r.id)) &&
-    (f.account === undefined || r.account === f.account) &&
-    has(r.mailFrom, f.from) &&
-    has(r.address, f.to) &&
-    (f.success === undefined || r.success === f.success) &&
-    (f.retiredAfter === undefined || r.retired.getTime() > f.retiredAfter) &&
-    (f.fromid === undefined || r.fromid === f.fromid)
   );
 }
 

@@ -16,7 +16,7 @@ import { counter, gauge, gaugeCollected } from '../metrics/index.ts';
 import type { Account, DeliveryAttempt, HoldRule, QueuedMessage, QueuedRecipient, RetiredRecipient, Store, Suppression, TlsResult } from '../store/index.ts';
 import { deliverDirect, deliverSmarthost, IpFailures, refreshDue, resolvePolicy, socksConnect, StsFetchBackoff, type CachedPolicy, type MtaStsPolicyStorage, type OutboundMessage, type RecipientOutcome } from '../smtpclient/index.ts';
 import { sendDsn, wantsDsn, type DsnEntry, type DsnSink } from './dsn.ts';
-import { holdRuleMatches, matchesQueued, matchesRetired, senderDomain, type QueueFilter, type RetiredFilter } from './filter.ts';
+import { holdRuleMatches, matchesQueued, senderDomain, type QueueFilter, type RetiredFilter } from './filter.ts';
 import { domainToASCII } from 'node:url';
 import { baseAddress, suppressAfterFailures, suppressingFailure } from './suppression.ts';
 import { deliverLocalserve } from './localserve.ts';
@@ -495,8 +495,14 @@ export class Queue {
     return this.#o.store.queue.attempts(id);
   }
 
+  /** The retired history matching f, oldest first (the operator's list). */
   async retired(f: RetiredFilter = {}): Promise<RetiredRecipient[]> {
-    return (await this.#o.store.queue.listRetired()).filter((r) => matchesRetired(f, r));
+    return (await this.#o.store.queue.retiredPage(f)).items.reverse();
+  }
+
+  /** A page of the retired history matching f, newest first, with the total (the admin page). */
+  async retiredPage(f: RetiredFilter, page: { offset: number; limit: number }): Promise<{ total: number; items: RetiredRecipient[] }> {
+    return this.#o.store.queue.retiredPage(f, page);
   }
 
   async holdRules(): Promise<HoldRule[]> {

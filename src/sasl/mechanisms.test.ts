@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { deriveCredentials, scramKeys, scramSaltedPassword, type StoredCredentials, type ScramHash } from './credentials.ts';
 import { startSasl, offeredMechanisms } from './mechanisms.ts';
 import { isSaslError, type SaslContext, type SaslStep } from './context.ts';
-import { scramClient } from './testclient.ts';
+import { scramClient } from './scramclient.ts';
 import { authFailureLimiter } from './limiter.ts';
 
 const base = await deriveCredentials('pencil');

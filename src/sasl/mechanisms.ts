@@ -34,11 +34,21 @@ export function startSasl(mechanism: string, ctx: SaslContext): SaslExchange {
   }
 }
 
-let unknownUser: Promise<StoredCredentials> | undefined; // an unknown user costs the same scrypt as a known one: timing does not reveal accounts
+let unknownUser: Promise<StoredCredentials> | undefined;
+
+/**
+ * Checks a password against stored credentials; without credentials (an unknown user, or
+ * one without a password) it does the same scrypt work against a dummy and says no, so the
+ * answer's timing does not tell which accounts exist. SASL and the web logins use it.
+ */
+export async function checkCredentials(credentials: StoredCredentials | undefined, password: string): Promise<boolean> {
+  const ok = await verifyPassword(credentials ?? (await (unknownUser ??= deriveCredentials(randomBytes(24).toString('base64')))), password);
+  return credentials !== undefined && ok;
+}
 
 async function checkPassword(ctx: SaslContext, username: string, password: string): Promise<SaslStep> {
   const found = await lookup(ctx, username);
-  const ok = await verifyPassword(found?.credentials ?? (await (unknownUser ??= deriveCredentials(randomBytes(24).toString('base64')))), password);
+  const ok = await checkCredentials(found?.credentials, password);
   if (!found || !ok) throw new SaslError('authfailed', `bad credentials for ${JSON.stringify(username)}`);
   return { kind: 'success', account: found.account, username };
 }

@@ -6,7 +6,9 @@ import { isIP } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { normalizePassword } from '../sasl/index.ts';
 import { loadClientCertificate, type ClientCertificate } from './clientcert.ts';
+import { addressesOf } from './message.ts';
 import { EX_CONFIG, SendmailError } from './sysexits.ts';
 
 export const defaultConfigPath = '/etc/mailcovesubmit.conf';
@@ -98,15 +100,35 @@ export async function loadSubmitConfig(path: string): Promise<SubmitConfig> {
     }
   }
   if (password === undefined && clientCert === undefined) throw configError(path, 'no credentials: set password, passwordFile or clientCertFile');
+  if (password !== undefined) {
+    try {
+      normalizePassword(password); // RFC 5802 §5.1: SASLprep, as SCRAM will
+    } catch (e) {
+      throw configError(path, `${c.passwordFile !== undefined ? 'passwordFile' : 'password'}: ${(e as Error).message}`);
+    }
+  }
+  const from = configAddress(path, 'from', c.from);
   if (c.tls === 'none' && clientCert) throw configError(path, 'clientCertFile needs TLS (tls: submissions or starttls)');
   return {
-    path, host, port, tls: c.tls, from: c.from, username: c.username ?? c.from, password, clientCert,
+    path, host, port, tls: c.tls, from, username: c.username ?? c.from, password, clientCert,
     ca: c.tlsCAFile !== undefined ? await readConfigFile(path, relative(c.tlsCAFile), 'tlsCAFile') : undefined,
     pin: c.tlsPublicKey,
     serverName: c.tlsServerName ?? (isIP(host) ? undefined : host),
-    defaultDestination: c.defaultDestination,
+    defaultDestination: c.defaultDestination !== undefined ? configAddress(path, 'defaultDestination', c.defaultDestination) : undefined,
     ehloName: c.ehloName,
   };
+}
+
+/** One address with a domain, as MAIL FROM and RCPT TO will carry it; a config problem otherwise. */
+function configAddress(path: string, key: string, value: string): string {
+  let a: string[];
+  try {
+    a = addressesOf(value);
+  } catch (e) {
+    throw configError(path, `${key}: ${(e as Error).message}`);
+  }
+  if (a.length !== 1 || !a[0]!.includes('@')) throw configError(path, `${key}: must be one address, local@domain`);
+  return a[0]!;
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -1,10 +1,15 @@
 // Reading the message sendmail is given on standard input, as bytes: to the end of input,
-// or (sendmail's traditional rule, off with -i/-oi) to a line holding only ".". Line ends
-// become CRLF, as SMTP needs (RFC 5321 §2.3.8).
+// or (sendmail's traditional rule, off with -i/-oi) to a line holding only ".", at most
+// maxInputBytes. Line ends become CRLF, as SMTP needs (RFC 5321 §2.3.8).
+import { EX_DATAERR, SendmailError } from './sysexits.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
+const CRLF = Buffer.from('\r\n');
+
+/** The most standard input we read: the default SIZE of our server (limits.maxMessageSize); the server's own SIZE is checked after EHLO (RFC 1870). */
+export const maxInputBytes = 100 * 1024 * 1024;
 
 /** A line that ends the input without -i: "." alone, with or without a CR before its LF. */
 function isDotLine(line: Buffer): boolean {
@@ -13,9 +18,12 @@ function isDotLine(line: Buffer): boolean {
 
 /**
  * Reads the input. With `dotEnds`, a line "." ends it (the line and whatever follows are not
- * part of the message, and the rest of the input is not read).
+ * part of the message, and the rest of the input is not read). More than `maxBytes` before
+ * the end is a SendmailError (EX_DATAERR), and the rest is not read.
  */
-export async function readMessage(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, o: { dotEnds: boolean }): Promise<Buffer> {
+export async function readMessage(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, o: { dotEnds: boolean; maxBytes?: number }): Promise<Buffer> {
+  const maxBytes = o.maxBytes ?? maxInputBytes;
+  const tooLarge = () => new SendmailError(EX_DATAERR, `the message is larger than ${maxBytes} bytes, the most sendmail reads; nothing was sent`);
   const parts: Buffer[] = [];
   let total = 0; // bytes in parts
   let lineStart = 0; // offset of the current line in the whole input
@@ -27,29 +35,43 @@ export async function readMessage(input: AsyncIterable<Buffer | string> | Iterab
       const end = lf < 0 ? chunk.length : lf;
       if (short !== undefined) short = short.length + end - pos <= 2 ? Buffer.concat([short, chunk.subarray(pos, end)]) : undefined;
       if (lf < 0) break;
-      if (o.dotEnds && short !== undefined && isDotLine(short)) return Buffer.concat([...parts, chunk]).subarray(0, lineStart);
+      if (o.dotEnds && short !== undefined && isDotLine(short)) {
+        if (lineStart > maxBytes) throw tooLarge();
+        return Buffer.concat([...parts, chunk]).subarray(0, lineStart);
+      }
       short = Buffer.alloc(0);
       pos = lf + 1;
       lineStart = total + pos;
     }
     parts.push(chunk);
     total += chunk.length;
+    if (total > maxBytes) throw tooLarge();
   }
   const all = Buffer.concat(parts, total);
   if (o.dotEnds && short !== undefined && short.length === 1 && short[0] === DOT) return all.subarray(0, lineStart); // "." as the last, unterminated line
   return all;
 }
 
-/** Bare LFs become CRLF; a final line without its line end gets one. Other bytes are kept as they are. */
+/**
+ * Every line end becomes CRLF: a bare LF, and a bare CR too, as the DATA writer sends them
+ * (src/smtp dotStuffTransform), so the bytes are the same with BDAT, which sends them as they
+ * are (RFC 5321 §2.3.8: CR and LF only as CRLF). A final line without its line end gets one.
+ */
 export function toCrlf(message: Buffer): Buffer {
   const out: Buffer[] = [];
-  let pos = 0;
-  for (let lf = message.indexOf(LF); lf >= 0; lf = message.indexOf(LF, lf + 1)) {
-    if (lf > 0 && message[lf - 1] === CR) continue;
-    out.push(message.subarray(pos, lf), Buffer.from('\r\n'));
-    pos = lf + 1;
+  let pos = 0; // start of the bytes not yet copied
+  for (let i = 0; i < message.length; i++) {
+    const c = message[i];
+    if (c !== CR && c !== LF) continue;
+    if (c === CR && message[i + 1] === LF) {
+      i++; // CRLF: copied as is
+      continue;
+    }
+    out.push(message.subarray(pos, i), CRLF);
+    pos = i + 1;
   }
   out.push(message.subarray(pos));
-  if (message.length > 0 && message[message.length - 1] !== LF) out.push(Buffer.from(message[message.length - 1] === CR ? '\n' : '\r\n'));
+  const last = message[message.length - 1];
+  if (message.length > 0 && last !== LF && last !== CR) out.push(CRLF);
   return Buffer.concat(out);
 }

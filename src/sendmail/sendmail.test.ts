@@ -4,11 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runArgv, type RunResult } from '../cli/testrun.ts';
 import { smtpFixture, testPassword, type SmtpFixture } from '../smtpserver/testfixture.ts';
 import { makeSelfSigned, publicKeyFingerprint } from '../tls/index.ts';
+import { decodeQuotedPrintable } from '../mime/index.ts';
+import { maxInputBytes } from './input.ts';
 
 /** Runs `mailcove sendmail --config CONF ...argv` with `input` as standard input (bytes). */
 function sendmail(conf: string, argv: string[], input: Buffer | string): Promise<RunResult> {
@@ -222,4 +225,134 @@ test('a recipient without a domain goes to defaultDestination', async () => {
   const [m] = await delivered('other', 'cron output');
   assert.ok(m);
   assert.match(headerOf(m), /\r\nTo: root\r\n/, 'the header is left as written');
+});
+
+test('-t with recipients as arguments too: all of them get the message, each once', async () => {
+  const path = await passwordConf('submissions', `tlsPublicKey: ${serverPin}\n`);
+  const r = await sendmail(path, ['-t', '-v', 'mjl@example.com', 'other@EXAMPLE.com'], 'To: other@example.com\nSubject: t and args\n\nx\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /sent to 2 recipient\(s\)/);
+  assert.equal((await delivered('other', 't and args')).length, 1);
+  assert.equal((await delivered('mjl', 't and args')).length, 1);
+});
+
+test('a body line over 998 octets (cron output) arrives quoted-printable and decodes to what was given; a bare CR arrives as CRLF', async () => {
+  const path = await passwordConf('submissions', `tlsPublicKey: ${serverPin}\n`);
+  const long = 'output '.repeat(300); // 2100 octets
+  const r = await sendmail(path, ['-v', 'other@example.com'], `Subject: long line\n\n${long}\nlast\rline\n`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /line over 998 octets: sending it quoted-printable/);
+  const [m] = await delivered('other', 'long line');
+  assert.ok(m);
+  assert.match(headerOf(m), /\r\nMIME-Version: 1\.0\r\nContent-Type: text\/plain; charset=us-ascii\r\nContent-Transfer-Encoding: quoted-printable\r\n/);
+  const body = m.subarray(m.indexOf('\r\n\r\n') + 4);
+  assert.ok(body.toString('latin1').split('\r\n').every((l) => l.length <= 76), 'no line over 76 octets');
+  assert.equal(decodeQuotedPrintable(body).toString(), `${long}\r\nlast\r\nline\r\n`);
+});
+
+test('refused before connecting, nothing delivered: a long line in a multipart message or a header (65), a control character in an address (64, 65), too much input (65)', async () => {
+  const path = await passwordConf('submissions', `tlsPublicKey: ${serverPin}\n`);
+  const mime = await sendmail(path, ['other@example.com'], `Subject: refused mime\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n${'x'.repeat(1200)}\n--b--\n`);
+  assert.equal(mime.code, 65);
+  assert.match(mime.stderr, /body line 1 is 1200 octets, SMTP allows 998 \(RFC 5321 §4\.5\.3\.1\.6\); encode that MIME part/);
+  const header = await sendmail(path, ['other@example.com'], `Subject: refused header ${'h'.repeat(1000)}\n\nx\n`);
+  assert.equal(header.code, 65);
+  assert.match(header.stderr, /header line 1 is \d+ octets/);
+  const arg = await sendmail(path, ['"x\r\nRSET"@example.com', 'other@example.com'], 'Subject: refused arg\n\nx\n');
+  assert.equal(arg.code, 64);
+  assert.match(arg.stderr, /bad character in quoted string/);
+  const field = await sendmail(path, ['-t'], 'To: other@example.com, "a\x01b"@example.com\nSubject: refused field\n\nx\n');
+  assert.equal(field.code, 65);
+  assert.match(field.stderr, /To field: .*nothing was sent/);
+  const big = await sendmail(path, ['other@example.com'], Buffer.concat([Buffer.from('Subject: refused big\n\n'), Buffer.alloc(maxInputBytes, 'x')]));
+  assert.equal(big.code, 65);
+  assert.match(big.stderr, new RegExp(`larger than ${maxInputBytes} bytes`));
+  for (const subject of ['refused mime', 'refused arg', 'refused field']) assert.equal((await delivered('other', subject)).length, 0, subject);
+});
+
+test('-V must be an RFC 3461 envelope id', async () => {
+  const path = await passwordConf('submissions', `tlsPublicKey: ${serverPin}\n`);
+  for (const v of ['x'.repeat(101), 'ümlaut', '']) {
+    const r = await sendmail(path, ['-V', v, 'other@example.com'], 'Subject: envid\n\nx\n');
+    assert.equal(r.code, 64, v);
+    assert.match(r.stderr, /RFC 3461 §4\.4/);
+  }
+});
+
+/** A scripted SMTP server on loopback for what ours never does: `reply` answers each command line; message lines are collected until ".". */
+async function fakeServer(reply: (line: string) => string): Promise<{ port: number; lines: string[]; message: string[]; close(): Promise<void> }> {
+  const lines: string[] = [];
+  const message: string[] = []; // the lines after DATA, as sent (dot-stuffed)
+  const server = createServer((sock) => {
+    let buf = '';
+    let inData = false;
+    sock.write('220 fake ESMTP\r\n');
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            sock.write(`${reply('.')}\r\n`);
+          } else message.push(line);
+          continue;
+        }
+        lines.push(line);
+        const r = reply(line);
+        sock.write(`${r}\r\n`);
+        if (r.startsWith('354')) inData = true;
+        if (r.startsWith('221')) sock.end();
+      }
+    });
+    sock.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { port: (server.address() as AddressInfo).port, lines, message, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const fakeConf = (port: number) => conf(`submission: 127.0.0.1:${port}\ntls: none\nfrom: mjl@example.com\nusername: mjl\npassword: secret\n`);
+
+test('a server offering only PLAIN gets AUTH PLAIN; a recipient refused and the message then refused with 451: exit 75, every refusal on stderr', async () => {
+  const s = await fakeServer((line) => {
+    if (line.startsWith('EHLO')) return '250-fake\r\n250-PIPELINING\r\n250 AUTH PLAIN';
+    if (line.startsWith('AUTH PLAIN ')) return Buffer.from(line.slice(11), 'base64').toString() === '\0mjl\0secret' ? '235 2.7.0 ok' : '535 5.7.8 no';
+    if (line.startsWith('RCPT TO:<nobody@')) return '550 5.1.1 no such user';
+    if (line === 'DATA') return '354 go';
+    if (line === '.') return '451 4.3.0 try again later';
+    if (line === 'QUIT') return '221 bye';
+    return '250 ok';
+  });
+  try {
+    const r = await sendmail(await fakeConf(s.port), ['-v', '-i', 'other@example.com', 'nobody@example.com'], 'Subject: fake\n\n.dot first\n.\nx\n');
+    assert.equal(r.code, 75, r.stderr);
+    assert.match(r.stderr, /logged in with PLAIN/);
+    assert.match(r.stderr, /recipient <nobody@example\.com> refused: 550 5\.1\.1 no such user/);
+    assert.match(r.stderr, /message refused: 451 4\.3\.0 try again later/);
+    assert.deepEqual(s.lines.filter((l) => /^(MAIL|RCPT|DATA)/.test(l)), ['MAIL FROM:<mjl@example.com>', 'RCPT TO:<other@example.com>', 'RCPT TO:<nobody@example.com>', 'DATA'], 'no BODY=8BITMIME or SMTPUTF8 for a 7-bit message with ASCII addresses; no SIZE when not offered');
+    assert.deepEqual(s.message.slice(-3), ['..dot first', '..', 'x'], 'RFC 5321 §4.5.2: lines starting with "." dot-stuffed');
+  } finally {
+    await s.close();
+  }
+});
+
+test('SCRAM: a server-first whose nonce does not extend ours is cancelled with "*" and exits 76', async () => {
+  const s = await fakeServer((line) => {
+    if (line.startsWith('EHLO')) return '250-fake\r\n250 AUTH SCRAM-SHA-256 PLAIN';
+    if (line.startsWith('AUTH SCRAM-SHA-256 ')) return `334 ${Buffer.from('r=notyours,s=QSXCR+Q6sek8bf92,i=4096').toString('base64')}`;
+    if (line === '*') return '501 5.7.0 cancelled';
+    if (line === 'QUIT') return '221 bye';
+    return '250 ok';
+  });
+  try {
+    const r = await sendmail(await fakeConf(s.port), ['other@example.com'], 'Subject: fake\n\nx\n');
+    assert.equal(r.code, 76, r.stderr);
+    assert.match(r.stderr, /login with SCRAM-SHA-256: the server's nonce does not extend ours/);
+    assert.ok(s.lines.includes('*'), 'RFC 4954 §4: the exchange is cancelled');
+    assert.ok(!s.lines.some((l) => l.startsWith('AUTH PLAIN') || l.startsWith('MAIL')), 'no fallback to PLAIN, nothing sent');
+  } finally {
+    await s.close();
+  }
 });

@@ -1,20 +1,20 @@
 // Submitting one message to the configured server with our SMTP client: TCP, TLS from the
 // start (RFC 8314) or STARTTLS (RFC 3207), the server's key checked against the pin when
 // one is set, login (RFC 4954) with SASL EXTERNAL for a client certificate or
-// SCRAM-SHA-256(-PLUS) / PLAIN for a password, then the mail transaction. Failures become
-// SendmailErrors with the sysexits code and the server's reply.
-import { randomBytes } from 'node:crypto';
+// SCRAM-SHA-256(-PLUS) (src/sasl scramClient) / PLAIN / LOGIN (SmtpClient.auth) for a
+// password, then the mail transaction (SmtpClient.send: pipelining, DATA or BDAT). Failures
+// become SendmailErrors with the sysexits code and the server's reply.
 import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'node:tls';
 import { SmtpClient, SmtpClientError, type Envelope, type Reply, type SendResult } from '../smtpclient/index.ts';
-import { scramClient } from '../sasl/index.ts';
+import { isSaslError, scramClient } from '../sasl/index.ts';
 import { channelBinding, describeTls, publicKeyFingerprint } from '../tls/index.ts';
 import type { SubmitConfig } from './config.ts';
 import { EX_DATAERR, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE, SendmailError, type ExitCode } from './sysexits.ts';
 
-const connectTimeoutMs = 30_000;
+const connectTimeoutMs = 30_000; // TCP connect and each TLS handshake; replies: SmtpClient's RFC 5321 §4.5.3.2 timeouts
 
 export function replyText(r: Reply): string {
   return `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''} ${r.lines.join(' / ')}`.trimEnd();
@@ -42,21 +42,32 @@ async function authStep(c: SmtpClient, line: string, mechanism: string, ok: numb
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
+/** Ends a login exchange we will not finish (RFC 4954 §4: "*" cancels) and reports why. */
+async function cancelLogin(c: SmtpClient, mechanism: string, why: string): Promise<never> {
+  await c.command('*', () => true).catch(() => {});
+  throw new SendmailError(EX_PROTOCOL, `login with ${mechanism}: ${why}`);
+}
+
 /** SCRAM-SHA-256 (RFC 7677, RFC 5802 §5), with channel binding for -PLUS; the server must prove it knows the credentials. */
-async function scram(c: SmtpClient, mechanism: string, username: string, password: string, cb: { type: 'tls-exporter' | 'tls-unique'; data: Buffer } | undefined): Promise<void> {
-  const nonce = randomBytes(18).toString('base64');
-  const client = scramClient({ hash: 'sha256', username, password, nonce, ...(cb ? { channelBinding: cb } : {}) });
+async function scram(c: SmtpClient, mechanism: string, username: string, password: string, binding: { type: 'tls-exporter' | 'tls-unique'; data: Buffer } | 'could' | undefined): Promise<void> {
+  const client = scramClient({ hash: 'sha256', username, password, ...(binding === 'could' ? { couldBind: true } : binding ? { channelBinding: binding } : {}) });
   const first = await authStep(c, `AUTH ${mechanism} ${b64(client.first())}`, mechanism, [334]);
-  const serverFirst = Buffer.from(first.lines[0] ?? '', 'base64');
-  if (!/^r=/.test(serverFirst.toString()) || !serverFirst.toString().slice(2).startsWith(nonce)) { // RFC 5802 §5.1: the server's nonce extends ours
-    await c.command('*', () => true).catch(() => {}); // RFC 4954 §4: cancel
-    throw new SendmailError(EX_PROTOCOL, `login with ${mechanism}: the server's nonce does not extend ours`);
+  let clientFinal: string;
+  try {
+    clientFinal = await client.final(Buffer.from(first.lines[0] ?? '', 'base64')); // checks that the server's nonce extends ours, the salt and the count (RFC 5802 §5.1)
+  } catch (e) {
+    if (!isSaslError(e)) throw e;
+    return cancelLogin(c, mechanism, e.message);
   }
-  const last = await authStep(c, b64(await client.final(serverFirst)), mechanism, [334]); // our server sends server-final in a 334 (RFC 4954 §4)
-  if (!client.verify(Buffer.from(last.lines[0] ?? '', 'base64'))) {
-    await c.command('*', () => true).catch(() => {});
-    throw new SendmailError(EX_PROTOCOL, `login with ${mechanism}: wrong server signature; this server does not know the password`); // RFC 5802 §9
+  const last = await authStep(c, b64(clientFinal), mechanism, [334]); // server-final comes as a challenge, answered with an empty line (RFC 4954 §4)
+  let verified: boolean;
+  try {
+    verified = client.verify(Buffer.from(last.lines[0] ?? '', 'base64'));
+  } catch (e) {
+    if (!isSaslError(e)) throw e;
+    return cancelLogin(c, mechanism, e.message);
   }
+  if (!verified) return cancelLogin(c, mechanism, 'wrong server signature; this server does not know the password'); // RFC 5802 §9
   await authStep(c, '', mechanism, [235]);
 }
 
@@ -70,24 +81,26 @@ async function authenticate(c: SmtpClient, cfg: SubmitConfig): Promise<string> {
     return 'EXTERNAL';
   }
   const password = cfg.password!;
-  if (c.tls && offered.has('SCRAM-SHA-256-PLUS')) {
-    const exporter = channelBinding(c.tls, 'tls-exporter', 'client'); // RFC 9266 (TLS 1.3)
-    const unique = exporter ? undefined : channelBinding(c.tls, 'tls-unique', 'client'); // RFC 5929 (TLS 1.2)
-    const cb = exporter ? { type: 'tls-exporter' as const, data: exporter } : unique ? { type: 'tls-unique' as const, data: unique } : undefined;
-    if (cb) {
-      await scram(c, 'SCRAM-SHA-256-PLUS', cfg.username, password, cb);
-      return 'SCRAM-SHA-256-PLUS';
-    }
+  const exporter = c.tls && channelBinding(c.tls, 'tls-exporter', 'client'); // RFC 9266 (TLS 1.3)
+  const unique = c.tls && !exporter ? channelBinding(c.tls, 'tls-unique', 'client') : undefined; // RFC 5929 (TLS 1.2)
+  const cb = exporter ? { type: 'tls-exporter' as const, data: exporter } : unique ? { type: 'tls-unique' as const, data: unique } : undefined;
+  if (cb && offered.has('SCRAM-SHA-256-PLUS')) {
+    await scram(c, 'SCRAM-SHA-256-PLUS', cfg.username, password, cb);
+    return 'SCRAM-SHA-256-PLUS';
   }
   if (offered.has('SCRAM-SHA-256')) {
-    await scram(c, 'SCRAM-SHA-256', cfg.username, password, undefined);
+    await scram(c, 'SCRAM-SHA-256', cfg.username, password, cb ? 'could' : undefined); // RFC 5802 §6: "y", we could bind but no -PLUS was offered
     return 'SCRAM-SHA-256';
   }
-  if (offered.has('PLAIN')) {
-    await authStep(c, `AUTH PLAIN ${b64(`\0${cfg.username}\0${password}`)}`, 'PLAIN', [235]); // RFC 4616
-    return 'PLAIN';
+  if (offered.has('PLAIN') || offered.has('LOGIN')) {
+    try {
+      await c.auth(cfg.username, password); // RFC 4616 PLAIN, else LOGIN; the credentials never go in an error
+    } catch (e) {
+      throw stepFailed(e, `login with ${offered.has('PLAIN') ? 'PLAIN' : 'LOGIN'}`, EX_NOPERM);
+    }
+    return offered.has('PLAIN') ? 'PLAIN' : 'LOGIN';
   }
-  throw new SendmailError(EX_UNAVAILABLE, `login: the server offers no mechanism we use: SCRAM-SHA-256(-PLUS), PLAIN (offered: ${list})`);
+  throw new SendmailError(EX_UNAVAILABLE, `login: the server offers no mechanism we use: SCRAM-SHA-256(-PLUS), PLAIN, LOGIN (offered: ${list})`);
 }
 
 /** With a pin, the server's public key must be the pinned one; without, node:tls verified the chain and name already. */
@@ -143,7 +156,20 @@ export async function submit(cfg: SubmitConfig, s: Submission, trace: (line: str
       await c.hello(ehlo);
       if (cfg.tls === 'starttls') {
         if (!c.has('STARTTLS')) throw new SendmailError(EX_UNAVAILABLE, `${where} does not offer STARTTLS`);
-        await c.starttls(ehlo, tls);
+        let timedOut = false;
+        const limit = 2 * connectTimeoutMs; // handshake and EHLO reply, under SmtpClient's own limit (which reports a TLS failure): a stall is temporary (75)
+        const handshake = setTimeout(() => {
+          timedOut = true;
+          socket.destroy();
+        }, limit);
+        try {
+          await c.starttls(ehlo, tls);
+        } catch (e) {
+          if (timedOut) throw new SendmailError(EX_TEMPFAIL, `STARTTLS with ${where}: no handshake and EHLO reply within ${limit / 1000} s`);
+          throw e;
+        } finally {
+          clearTimeout(handshake);
+        }
         checkPin(c, cfg);
       }
     } catch (e) {

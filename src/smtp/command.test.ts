@@ -2,7 +2,7 @@
 // postmaster), parameters and their errors, xtext.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCommand, parseHelo, parseMailFrom, parseRcptTo } from './command.ts';
+import { mailboxPath, parseCommand, parseHelo, parseMailFrom, parseRcptTo, quoteLocalpart } from './command.ts';
 import { xtextDecode, xtextEncode, utf8AddrXtextDecode } from './xtext.ts';
 import { formatReply, isSmtpError } from './reply.ts';
 
@@ -125,4 +125,17 @@ test('formatReply: single and multi-line, enhanced codes on each line, no inject
   assert.equal(formatReply(550, '5.1.1', 'a\r\nb').toString(), '550-5.1.1 a\r\n550 5.1.1 b\r\n');
   assert.equal(formatReply(334, undefined, '').toString(), '334 \r\n');
   assert.equal(formatReply(500, undefined, 'x\u0000y').toString(), '500 x?y\r\n');
+});
+
+test('mailboxPath: parts become a path by the same grammar, quoted where needed; control characters and bad domains refused', () => {
+  assert.equal(mailboxPath('a.b', 'Example.COM').address, 'a.b@example.com');
+  assert.equal(mailboxPath('john "j" doe', 'example.com').address, '"john \\"j\\" doe"@example.com');
+  assert.equal(mailboxPath('a..b', 'example.com').address, '"a..b"@example.com');
+  const idna = mailboxPath('u', 'bücher.example');
+  assert.deepEqual([idna.asciiDomain, idna.utf8], ['xn--bcher-kva.example', true]);
+  assert.equal(mailboxPath('jörg', '[IPv6:2001:DB8::1]').address, 'jörg@[IPv6:2001:db8::1]');
+  assert.equal(quoteLocalpart('x y'), '"x y"');
+  for (const [local, domain] of [['a\r\nRCPT TO:<v@x.example>', 'y.example'], ['a\rb', 'y.example'], ['a\u0000b', 'y.example'], ['', 'y.example'], ['a', 'exa mple.com'], ['a', '-bad-.example'], ['a', 'x.example>z'], ['a', ''], ['a', 'b@c.example']]) {
+    assert.throws(() => mailboxPath(local!, domain!), Error, JSON.stringify([local, domain]));
+  }
 });

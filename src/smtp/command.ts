@@ -121,9 +121,25 @@ function parsePath(s: string, allowNull: boolean, allowPostmaster: boolean): { p
   if (close < 0) throw new PathSyntax('missing >');
   const rawDomain = s.slice(p, close);
   const { domain, asciiDomain } = parseDomain(rawDomain);
-  const quoted = dotString.exec(localpart)?.[0] !== localpart; // re-quote what is not a Dot-string
-  const lp = quoted ? `"${localpart.replace(/(["\\])/g, '\\$1')}"` : localpart;
-  return { path: { localpart, domain, asciiDomain, address: `${lp}@${domain}`, utf8: nonAscii.test(localpart) || nonAscii.test(rawDomain) }, rest: s.slice(close + 1) };
+  return { path: { localpart, domain, asciiDomain, address: `${quoteLocalpart(localpart)}@${domain}`, utf8: nonAscii.test(localpart) || nonAscii.test(rawDomain) }, rest: s.slice(close + 1) };
+}
+
+/** A local part as a path writes it: a Dot-string as is, anything else as a Quoted-string (RFC 5321 §4.1.2; RFC 6531 §3.3 UTF-8). */
+export function quoteLocalpart(localpart: string): string {
+  return dotString.exec(localpart)?.[0] === localpart ? localpart : `"${localpart.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * The path for an address found in parts (by a message-header parser), for a client that
+ * writes MAIL FROM or RCPT TO: checked with the grammar this server reads, so no CR, LF or
+ * other control character, and no malformed domain, can reach a command line (RFC 5321
+ * §4.1.2). Throws an Error naming the problem.
+ */
+export function mailboxPath(localpart: string, domain: string): SmtpPath {
+  if (localpart === '') throw new Error('empty local part'); // "" is grammatical (RFC 5321 §4.1.2 Quoted-string) but names no mailbox; a header parser gives it for "@domain"
+  const { path, rest } = parsePath(`<${quoteLocalpart(localpart)}@${domain}>`, false, false);
+  if (rest !== '' || path === null) throw new Error('bad domain'); // a ">" inside the domain
+  return path;
 }
 
 function parseDomain(d: string): { domain: string; asciiDomain: string } {

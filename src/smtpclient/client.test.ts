@@ -121,3 +121,22 @@ test('replies: multi-line with enhanced codes, a 4xx to MAIL is temporary, a mal
     await srv.close();
   }
 });
+
+test('STARTTLS: a server that answers 220 and then never completes the handshake fails the client within its time limit', async (t) => {
+  const server = createServer((sock: Socket) => {
+    sock.write('220 stall.example ESMTP\r\n');
+    sock.on('data', (d: Buffer) => {
+      const line = d.toString('latin1');
+      if (line.startsWith('EHLO')) sock.write('250-stall.example\r\n250 STARTTLS\r\n');
+      else if (line.startsWith('STARTTLS')) sock.write('220 go ahead\r\n'); // and then silence: no ServerHello
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const c = await SmtpClient.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, timeoutMs: 300 });
+  await c.hello('client.example');
+  const started = Date.now();
+  await assert.rejects(c.starttls('client.example', { rejectUnauthorized: false }), (e: unknown) => e instanceof SmtpClientError && e.kind === 'tls' && /no handshake within/.test(e.message));
+  assert.ok(Date.now() - started < 5000);
+});

@@ -175,11 +175,15 @@ export class SmtpClient {
     this.#input.replaceSocket(undefined);
     const secure = tlsConnect({ socket: this.#socket as Socket, ...options });
     secure.on('error', () => {});
+    // A server that answers 220 and then never completes the handshake must not hold the connection forever (RFC 5321 §4.5.3.2: every wait has a limit).
+    const timer = setTimeout(() => secure.destroy(new Error(`no handshake within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
     try {
       await once(secure, 'secureConnect');
     } catch (e) {
       this.#socket.destroy();
       throw new SmtpClientError('tls', `TLS handshake: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
     this.#socket = secure;
     this.tls = secure;

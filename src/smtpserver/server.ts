@@ -5,7 +5,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
 import { gauge, counter } from '../metrics/index.ts';
 import { logger } from '../log/index.ts';
-import type { TlsConfig } from '../tls/index.ts';
+import { keepDefaultCertificate, type TlsConfig } from '../tls/index.ts';
 import type { SmtpContext, SmtpService } from './context.ts';
 import { Session, tlsState } from './session.ts';
 import { listenOn } from '../conn/listen.ts';
@@ -71,6 +71,7 @@ export async function startSmtpServers(ctx: SmtpContext, specs: readonly SmtpLis
       if (spec.service === 'submissions') {
         if (!spec.tls) throw new Error(`submissions on ${spec.ip}:${spec.port} needs a TLS certificate`);
         const tlsServer = createTlsServer(spec.tls.serverOptions(), (s) => accept(spec, s, true));
+        tlsServer.once('close', keepDefaultCertificate(tlsServer, spec.tls)); // clients without SNI get a renewed certificate too
         tlsServer.on('tlsClientError', (e) => log.info({ err: e.message }, 'tls handshake failed'));
         server = tlsServer;
       } else {

@@ -27,6 +27,16 @@ export function flagNames(mask: number): SystemFlag[] {
 
 export const maxKeywordLength = 100;
 
+/** Whether checkKeyword accepts k. */
+export function isKeyword(k: string): boolean {
+  try {
+    checkKeyword(k);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A keyword must be an IMAP atom (RFC 9051 §9 flag-keyword) and not look like a system flag. */
 export function checkKeyword(k: string): void {
   if (k.length === 0 || k.length > maxKeywordLength) throw new StoreError('BADFLAG', `keyword length must be 1..${maxKeywordLength}`);

@@ -69,3 +69,35 @@ test('a message without recipients is refused', async () => {
     await f.done();
   }
 });
+
+test('retiredPage filters in SQL (substrings case-insensitive also beyond ASCII), pages newest first and counts the total', async () => {
+  const f = await fixture();
+  try {
+    const retire = async (mailFrom: string, to: string, success: boolean, time: number) => {
+      const m = await f.store.queue.add({
+        account: 'mjl', mailFrom, smtputf8: true, body: '8BITMIME', requireTLS: null,
+        recipients: [{ address: to, domain: to.split('@')[1] ?? '' }], spoolPath: await f.spool('x\r\n'), nextAttempt: new Date(), extra: {},
+      });
+      const attempt = { time: new Date(time).toISOString(), transport: 'direct', success, ...(success ? {} : { error: 'refused' }) };
+      await f.store.queue.recordAttempt(m.recipients.map((r) => r.id), attempt, { kind: 'retire', success, keepUntil: new Date(time + 86400_000) });
+    };
+    await retire('mjl@example.com', 'a@example.org', true, 1000);
+    await retire('Jörg@example.com', 'b@example.org', false, 2000);
+    await retire('mjl@example.com', 'c@bücher.example', true, 3000);
+    await retire('mjl@example.com', 'd@example.org', false, 4000);
+    const all = await f.store.queue.retiredPage({});
+    assert.deepEqual(all.items.map((r) => r.address), ['d@example.org', 'c@bücher.example', 'b@example.org', 'a@example.org']);
+    assert.equal(all.total, 4);
+    const page = await f.store.queue.retiredPage({}, { offset: 1, limit: 2 });
+    assert.deepEqual([page.total, page.items.map((r) => r.address)], [4, ['c@bücher.example', 'b@example.org']]);
+    assert.deepEqual((await f.store.queue.retiredPage({ from: 'JÖRG' })).items.map((r) => r.address), ['b@example.org']); // Unicode case folding, as JavaScript's
+    assert.deepEqual((await f.store.queue.retiredPage({ to: 'BÜCHER' })).items.map((r) => r.address), ['c@bücher.example']);
+    const failed = await f.store.queue.retiredPage({ success: false, to: 'example.org' }, { offset: 0, limit: 1 });
+    assert.deepEqual([failed.total, failed.items.map((r) => r.address)], [2, ['d@example.org']]);
+    assert.deepEqual((await f.store.queue.retiredPage({ retiredAfter: 2500, account: 'mjl' })).items.length, 2);
+    assert.deepEqual((await f.store.queue.retiredPage({ ids: [all.items[3]!.id] })).items.map((r) => r.address), ['a@example.org']);
+    assert.equal((await f.store.queue.retiredPage({ account: 'other' })).total, 0);
+  } finally {
+    await f.done();
+  }
+});

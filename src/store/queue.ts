@@ -10,7 +10,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { openCommitted, type GroupCommit } from './groupcommit.ts';
 import { MessageFiles } from './files.ts';
 import { StoreError } from './errors.ts';
-import type { AttemptOutcome, DeliveryAttempt, HoldRule, QueueInput, QueueStore, QueuedMessage, QueuedRecipient, RetiredRecipient, SubmissionCounts, Suppression, TlsResult, TlsResultCount } from './types.ts';
+import type { AttemptOutcome, RetiredQuery, DeliveryAttempt, HoldRule, QueueInput, QueueStore, QueuedMessage, QueuedRecipient, RetiredRecipient, SubmissionCounts, Suppression, TlsResult, TlsResultCount } from './types.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -48,6 +48,8 @@ export class SqliteQueue implements QueueStore {
     await mkdir(dir, { recursive: true });
     const path = `${dir}/queue.db`;
     const { db, commit } = await openCommitted(path, 'queue', checkpointer);
+    // Case-insensitive substring as JavaScript compares (SQLite's lower() folds ASCII only; addresses may be UTF-8, RFC 6531).
+    db.function('contains_ci', { deterministic: true }, (s: unknown, part: unknown) => (String(s).toLowerCase().includes(String(part).toLowerCase()) ? 1 : 0));
     return new SqliteQueue(db, commit, new MessageFiles(dir), path, checkpointer);
   }
 
@@ -217,6 +219,27 @@ export class SqliteQueue implements QueueStore {
   async remove(recipientIds: readonly number[]): Promise<void> {
     const files = await this.#commit.write(() => this.#deleteRecipients(recipientIds));
     await this.#files.remove(files);
+  }
+
+  async retiredPage(f: RetiredQuery, page?: { offset: number; limit: number }): Promise<{ total: number; items: RetiredRecipient[] }> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (sql: string, ...v: Array<string | number>) => {
+      where.push(sql);
+      args.push(...v);
+    };
+    if (f.ids !== undefined) add('id IN (SELECT value FROM json_each(?))', ids(f.ids));
+    if (f.account !== undefined) add('account = ?', f.account);
+    if (f.from !== undefined) add('contains_ci(mail_from, ?)', f.from);
+    if (f.to !== undefined) add('contains_ci(address, ?)', f.to);
+    if (f.success !== undefined) add('success = ?', f.success ? 1 : 0);
+    if (f.retiredAfter !== undefined) add('retired > ?', f.retiredAfter);
+    if (f.fromid !== undefined) add('fromid = ?', f.fromid);
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number((this.#db.prepare(`SELECT count(*) AS n FROM retired ${cond}`).get(...args) as { n: number }).n);
+    const limit = page ? ` LIMIT ${Math.trunc(page.limit)} OFFSET ${Math.trunc(page.offset)}` : '';
+    const rows = this.#db.prepare(`SELECT * FROM retired ${cond} ORDER BY retired DESC, id DESC${limit}`).all(...args) as unknown as RetiredRow[];
+    return { total, items: rows.map(toRetired) };
   }
 
   async listRetired(): Promise<RetiredRecipient[]> {

@@ -53,6 +53,12 @@ class SqliteAuth implements AuthStore {
     await this.#commit.write(() => void this.#db.prepare('DELETE FROM credentials WHERE account = ?').run(account));
   }
 
+  async removeLogins(account: string): Promise<void> {
+    await this.#commit.write(() => {
+      for (const table of ['credentials', 'tls_public_keys', 'web_sessions']) this.#db.prepare(`DELETE FROM ${table} WHERE account = ?`).run(account);
+    });
+  }
+
   addTlsPublicKey(k: TlsPublicKey): Promise<void> { return this.#tlsPublicKeys.add(k); }
   getTlsPublicKey(fingerprint: string): Promise<TlsPublicKey | undefined> { return this.#tlsPublicKeys.get(fingerprint); }
   listTlsPublicKeys(account?: string): Promise<TlsPublicKey[]> { return this.#tlsPublicKeys.list(account); }

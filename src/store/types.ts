@@ -218,6 +218,8 @@ export interface AuthStore {
   setCredentials(account: string, credentials: object): Promise<void>;
   getCredentials(account: string): Promise<unknown>;
   removeCredentials(account: string): Promise<void>;
+  /** Everything that logs in to the account, in one transaction: credentials, TLS public keys, web sessions (for removing an account). */
+  removeLogins(account: string): Promise<void>;
   /** Throws StoreError ALREADYEXISTS when the fingerprint is registered. */
   addTlsPublicKey(k: TlsPublicKey): Promise<void>;
   getTlsPublicKey(fingerprint: string): Promise<TlsPublicKey | undefined>;
@@ -291,6 +293,17 @@ export interface DeliveryAttempt {
 export type AttemptOutcome =
   | { kind: 'retry'; nextAttempt: Date; delayedDsnSent?: boolean }
   | { kind: 'retire'; success: boolean; keepUntil: Date; /** Added in the same transaction, so they are visible with the retirement. */ suppress?: ReadonlyArray<Omit<Suppression, 'created'>> };
+/** Criteria for the retired history; every given one must match. */
+export interface RetiredQuery {
+  ids?: number[];
+  account?: string;
+  from?: string; // substring of the MAIL FROM address, case-insensitive
+  to?: string; // substring of the recipient address (so a domain works too), case-insensitive
+  success?: boolean;
+  retiredAfter?: number; // ms since epoch
+  fromid?: string;
+}
+
 /** A delivered or failed recipient in the retired history. */
 export interface RetiredRecipient {
   id: number; messageId: number; account: string; mailFrom: string; fromid?: string; address: string; domain: string;
@@ -337,6 +350,8 @@ export interface QueueStore {
   /** Removes recipients without retiring them (drop). */
   remove(recipientIds: readonly number[]): Promise<void>;
   listRetired(): Promise<RetiredRecipient[]>;
+  /** Retired recipients matching every given criterion, newest first, a page of them with the total (filtered and paged in SQL). */
+  retiredPage(f: RetiredQuery, page?: { offset: number; limit: number }): Promise<{ total: number; items: RetiredRecipient[] }>;
   retiredByFromId(fromid: string): Promise<RetiredRecipient[]>;
   /** The account's most recent retired entries for an address (case-insensitive), newest first. */
   retiredFor(account: string, address: string, limit: number): Promise<RetiredRecipient[]>;

@@ -75,3 +75,24 @@ test('login attempts: newest first, per account or all, paged by id, pruned by a
     await f.done();
   }
 });
+
+test('removeLogins removes the account\'s credentials, TLS public keys and web sessions, and nothing of other accounts', async () => {
+  const f = await fixture();
+  const auth = f.store.auth;
+  try {
+    for (const account of ['mjl', 'other']) {
+      await auth.setCredentials(account, { x: 1 });
+      await auth.addWebSession(session(`s-${account}`, account));
+      await auth.addTlsPublicKey({ fingerprint: `fp-${account}`, name: 'laptop', account, loginAddress: `${account}@example.com`, noIMAPPreauth: false, certDER: '', created: new Date(0).toISOString() });
+    }
+    await auth.removeLogins('mjl');
+    assert.equal(await auth.getCredentials('mjl'), null);
+    assert.equal(await auth.getWebSession('s-mjl'), undefined);
+    assert.deepEqual(await auth.listTlsPublicKeys('mjl'), []);
+    assert.deepEqual(await auth.getCredentials('other'), { x: 1 });
+    assert.ok(await auth.getWebSession('s-other'));
+    assert.equal((await auth.listTlsPublicKeys('other')).length, 1);
+  } finally {
+    await f.done();
+  }
+});

@@ -26,3 +26,15 @@ test('a tls-alpn-01 certificate names only the identifier and carries the key au
   const extension = Buffer.concat([Buffer.from('3031' + '06082b0601050507011f' + '0101ff' + '0422' + '0420', 'hex'), digest]);
   assert.ok(cert.raw.includes(extension));
 });
+
+test('a name longer than a commonName may be (64) leaves the subject empty and makes the SAN critical (RFC 5280 §4.2.1.6)', async () => {
+  const long = `${'a'.repeat(63)}.${'b'.repeat(20)}.example`;
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const text = execFileSync('openssl', ['req', '-verify', '-noout', '-text'], { input: makeCsr(key, [long]), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  assert.match(text, /Subject:\s*\n/);
+  assert.match(text, new RegExp(`X509v3 Subject Alternative Name: critical\\s*\\n\\s*DNS:${long.replace(/\./g, '\\.')}\\n`));
+  const cert = new X509Certificate((await makeTlsAlpnCertificate(long, 'token.thumbprint')).certPEM);
+  assert.ok(!cert.subject, cert.subject);
+  assert.equal(cert.subjectAltName, `DNS:${long}`);
+  assert.ok(cert.verify(cert.publicKey));
+});

@@ -7,7 +7,7 @@ import type { SecureContext, TlsOptions } from 'node:tls';
 import type { ServerOptionsRequest, TlsConfig } from './listener.ts';
 
 /** The ALPN protocol a CA offers when it validates a tls-alpn-01 challenge (RFC 8737 §6.2). */
-export const acmeTlsProtocol = 'acme-tls/1';
+const acmeTlsProtocol = 'acme-tls/1';
 
 /** What a listener needs from an ACME provider (implemented by src/acme's AcmeManager). */
 export interface AcmeCertificateSource {
@@ -19,6 +19,8 @@ export interface AcmeCertificateSource {
   cached(name: string): { keyPEM: string; certPEM: string } | undefined;
   /** The challenge certificate while a tls-alpn-01 challenge for the name is pending. */
   challengeContext(name: string): SecureContext | undefined;
+  /** Calls fn with the name whenever a new certificate is served for it (obtained or renewed); returns the unsubscriber. */
+  onCertificate(fn: (name: string) => void): () => void;
 }
 
 const sources = new Map<string, AcmeCertificateSource>(); // by data directory and provider name
@@ -76,7 +78,9 @@ export class AcmeListenerTls implements TlsConfig {
   }
 
   serverOptions(o: ServerOptionsRequest = {}): TlsOptions {
-    const fallback = this.#acme.cached(this.#hostname); // for clients without SNI: the host name's certificate as of now
+    // For clients without SNI (Node calls no SNICallback then; Postfix sends none by default): the
+    // host name's certificate as of now; servers made once take a new one through onDefaultChange.
+    const fallback = this.#acme.cached(this.#hostname);
     const alpn = o.alpn;
     const acme = this.#acme;
     return {
@@ -98,6 +102,12 @@ export class AcmeListenerTls implements TlsConfig {
           }
         : {}),
     };
+  }
+
+  onDefaultChange(fn: () => void): () => void {
+    return this.#acme.onCertificate((name) => {
+      if (name === this.#hostname.toLowerCase()) fn();
+    });
   }
 
   close(): void {

@@ -5,7 +5,9 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { loadListenerTls, TlsError } from './listener.ts';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:tls';
+import { keepDefaultCertificate, loadListenerTls, TlsError } from './listener.ts';
 import { makeSelfSigned } from './selfsigned.ts';
 import { tlsServer } from './testfixture.ts';
 
@@ -94,4 +96,39 @@ test('missing files, a key that does not match its certificate and an ACME provi
   await assert.rejects(loadListenerTls({ ...base, tls: { keyCerts: [{ certFile: 'nope.crt.pem', keyFile: 'b.key.pem' }], minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && /nope\.crt\.pem.*ENOENT/.test(e.message));
   await assert.rejects(loadListenerTls({ ...base, tls: { keyCerts: [{ certFile: 'a.crt.pem', keyFile: 'b.key.pem' }], minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && /a\.crt\.pem with b\.key\.pem/.test(e.message));
   await assert.rejects(loadListenerTls({ ...base, tls: { acme: 'letsencrypt', minVersion: 'TLSv1.2' } }), (e) => e instanceof TlsError && e.message === 'acme: provider "letsencrypt" is not loaded');
+});
+
+test('keepDefaultCertificate: a server made once serves the new default certificate to a client without SNI after a change (an ACME renewal)', async (t) => {
+  const certs = [await makeSelfSigned({ names: ['mail.example.com'] }), await makeSelfSigned({ names: ['mail.example.com'] })];
+  let current = 0;
+  const listeners = new Set<() => void>();
+  const config = {
+    sniCallback: () => {},
+    serverOptions: () => ({ key: certs[current]!.keyPEM, cert: certs[current]!.certPEM }),
+    onDefaultChange: (fn: () => void) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    close: () => {},
+  };
+  const server = createServer(config.serverOptions(), (s) => s.end());
+  server.once('close', keepDefaultCertificate(server, config));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const peer = async () => {
+    const s = connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, rejectUnauthorized: false }); // an IP: no SNI (RFC 6066 §3)
+    await once(s, 'secureConnect');
+    const fp = s.getPeerX509Certificate()!.fingerprint256;
+    s.destroy();
+    return fp;
+  };
+  const fingerprint = (i: number) => new X509Certificate(certs[i]!.certPEM).fingerprint256;
+  assert.equal(await peer(), fingerprint(0));
+  current = 1;
+  for (const fn of listeners) fn();
+  assert.equal(await peer(), fingerprint(1));
+  server.close();
+  await once(server, 'close');
+  assert.equal(listeners.size, 0, 'closing the server unsubscribes');
 });

@@ -1,11 +1,11 @@
 // A listener's TLS: certificates from files, a kept self-signed one, or ACME (acmelistener.ts),
 // chosen by SNI (RFC 6066 §3), TLS 1.2 or newer (RFC 8996), client certificates requested but
 // never verified (their public key is an identity for SASL EXTERNAL, not a chain to a CA).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
-import type { Listener } from '../config/index.ts';
+import { createSecureContext, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
+import { writeFileAtomic, type Listener } from '../config/index.ts';
 import { logger } from '../log/index.ts';
 import { makeSelfSigned } from './selfsigned.ts';
 import { AcmeListenerTls, acmeSource } from './acmelistener.ts';
@@ -26,7 +26,18 @@ export interface TlsConfig {
    * HTTPS; with ACME, only such a listener answers tls-alpn-01 challenges (RFC 8737).
    */
   serverOptions(o?: ServerOptionsRequest): TlsOptions;
+  /** Calls fn when the default certificate (for clients without SNI) changes, e.g. an ACME renewal; returns the unsubscriber. */
+  onDefaultChange?(fn: () => void): () => void;
   close(): void;
+}
+
+/**
+ * Keeps a server made once (implicit TLS: submissions, imaps, HTTPS) serving the current
+ * default certificate to clients that send no SNI (RFC 6066 §3 makes it optional), whose
+ * handshakes never reach the SNI callback. Returns the unsubscriber.
+ */
+export function keepDefaultCertificate(server: { setSecureContext(o: SecureContextOptions): void }, tls: TlsConfig, o?: ServerOptionsRequest): () => void {
+  return tls.onDefaultChange?.(() => server.setSecureContext(tls.serverOptions(o))) ?? (() => {});
 }
 
 export interface ServerOptionsRequest {
@@ -122,10 +133,9 @@ function selfSigned(dataDir: string, hostname: string, ips: string[]): Promise<K
     }
     const made = await makeSelfSigned({ names, ips: addrs, days: selfSignedDays, keyType: 'ecdsa-p256' });
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(`${base}.key.pem.tmp`, made.keyPEM, { mode: 0o600 });
-    await writeFile(`${base}.crt.pem.tmp`, made.certPEM);
-    await rename(`${base}.key.pem.tmp`, `${base}.key.pem`);
-    await rename(`${base}.crt.pem.tmp`, `${base}.crt.pem`);
+    // Each file fsynced and renamed into place; a crash between the two leaves a pair that does not match, made again above.
+    await writeFileAtomic(`${base}.key.pem`, made.keyPEM, 0o600);
+    await writeFileAtomic(`${base}.crt.pem`, made.certPEM, 0o644);
     log.info({ hostname, ips: addrs, file: `${base}.crt.pem` }, 'made self-signed certificate');
     return keyCert(made.keyPEM, made.certPEM, `${base}.crt.pem`);
   })();

@@ -35,3 +35,14 @@ test('a TLS client that trusts the self-signed certificate verifies it for its n
   assert.ok(client.authorized);
   await assert.rejects(srv.connect({ ca: certPEM, servername: 'other.example.com', rejectUnauthorized: true }), /altnames/);
 });
+
+test('validity dates through 2049 are UTCTime, from 2050 GeneralizedTime (RFC 5280 §4.1.2.5)', async () => {
+  const { certPEM } = await makeSelfSigned({ names: ['mail.example.com'], days: 40 * 366 });
+  const cert = new X509Certificate(certPEM);
+  const notAfter = cert.validToDate;
+  assert.ok(notAfter.getUTCFullYear() >= 2050);
+  const digits = notAfter.toISOString().slice(0, 19).replace(/[-:T]/g, '') + 'Z'; // YYYYMMDDHHMMSSZ
+  assert.ok(cert.raw.includes(Buffer.concat([Buffer.from([0x18, 15]), Buffer.from(digits, 'ascii')])), 'notAfter as GeneralizedTime');
+  const notBefore = new Date(cert.validFrom);
+  assert.ok(cert.raw.includes(Buffer.concat([Buffer.from([0x17, 13]), Buffer.from(notBefore.toISOString().slice(2, 19).replace(/[-:T]/g, '') + 'Z', 'ascii')])), 'notBefore as UTCTime');
+});

@@ -59,8 +59,8 @@ export function exportMethods(d: AccountSurfaceDeps) {
           };
           for (const [k, v] of Object.entries(headers)) http.res.setHeader(k, v);
           const started = Date.now();
-          let clientGone = false; // the socket closed under the export (exportMail's own failure closes it only after it rejects)
-          http.req.socket.once('close', () => (clientGone = true));
+          let clientGone = false; // the response closed before it was complete (exportMail's own failure closes it only after it rejects)
+          http.res.once('close', () => (clientGone = !http.res.writableFinished));
           try {
             const r = await exportMail(a, { ...(box === undefined ? {} : { mailbox: box }), format, archive }, http.res); // ends the response
             http.log.info({ account: session.account, mailbox: box, format, archive, ...r, ms: Date.now() - started }, 'export downloaded');

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { z } from 'zod';
-import { ApiError, requireSession, type ApiErrorBody, type HttpContext, type Sessions } from '../http/index.ts';
+import { ApiError, requireSession, sendApiError, sendJson, type HttpContext, type Sessions } from '../http/index.ts';
 import { logger } from '../log/index.ts';
 import { countUncaughtError } from '../metrics/index.ts';
 import { importMail, type ImportProgress, type ImportResult } from '../mailexport/index.ts';
@@ -22,6 +22,8 @@ const keepFinishedMs = 30 * 60_000;
 const progressIntervalMs = 200;
 /** A comment line this often keeps proxies from timing the stream out. */
 const heartbeatMs = 20_000;
+/** Open event streams per account (tabs following the import); each holds a connection. */
+const maxEventStreams = 8;
 
 /** What the page is told, as the `data` (JSON) of the event named by `type`. */
 export type ImportEvent =
@@ -56,6 +58,7 @@ export class ImportJobs {
   readonly #byId = new Map<string, Job>();
   readonly #byAccount = new Map<string, Job>(); // the latest of each account
   readonly #uploading = new Set<string>(); // accounts whose upload is being received
+  readonly #streams = new Map<string, number>(); // account -> open event streams
   #closed = false;
 
   private constructor(d: AccountSurfaceDeps, sessions: Sessions, dir: string) {
@@ -88,7 +91,7 @@ export class ImportJobs {
     let path: string | undefined;
     try {
       if (c.req.method !== 'POST') {
-        c.res.setHeader('Allow', 'POST');
+        c.res.setHeader('Allow', 'POST'); // RFC 9110 §15.5.6
         throw new ApiError('user:error', 'uploads are POST requests', 405);
       }
       const session = await requireSession(this.#sessions, c, undefined);
@@ -96,7 +99,7 @@ export class ImportJobs {
       if (declared !== undefined && declared > maxImportBytes) throw new ApiError('user:error', `the file is too large (at most ${maxImportBytes / 1024 ** 3} GiB)`, 413); // RFC 9110 §15.5.14
       if (this.#closed) throw new ApiError('server:error', 'the server is stopping', 503);
       const account = session.account;
-      if (this.#uploading.has(account) || this.#byAccount.get(account)?.state === 'running') throw new ApiError('user:error', 'an import is already running for this account; wait for it to finish', 409);
+      if (this.#uploading.has(account) || this.#byAccount.get(account)?.state === 'running') throw new ApiError('user:error', 'an import is already running for this account; wait for it to finish', 409); // RFC 9110 §15.5.10
       this.#uploading.add(account);
       reserved = account;
       const id = randomBytes(16).toString('base64url');
@@ -118,8 +121,7 @@ export class ImportJobs {
         c.log.error({ err: e }, 'import upload failed');
       }
       if (!c.req.complete) c.res.setHeader('Connection', 'close'); // the rest of the body is not read
-      if (c.res.headersSent) c.res.destroy();
-      else sendJson(c, err.status, { code: err.code, message: err.message } satisfies ApiErrorBody);
+      sendApiError(c, err);
     } finally {
       if (reserved) this.#uploading.delete(reserved);
     }
@@ -128,28 +130,40 @@ export class ImportJobs {
   /** GET events/import?id=: the job's events until it ends. Only the cookie: EventSource sends no headers (a GET changes nothing). */
   async events(c: HttpContext): Promise<void> {
     if (c.req.method !== 'GET') {
-      c.res.setHeader('Allow', 'GET');
-      return sendJson(c, 405, { code: 'user:error', message: 'event streams are GET requests' } satisfies ApiErrorBody);
+      c.res.setHeader('Allow', 'GET'); // RFC 9110 §15.5.6
+      return sendApiError(c, new ApiError('user:error', 'event streams are GET requests', 405));
     }
     const sid = this.#sessions.idFromCookie(c.req.headers.cookie);
     const session = sid === undefined ? undefined : await this.#sessions.lookup(sid);
-    if (!session) return sendJson(c, 401, { code: 'user:noAuth', message: 'no session, or session expired; log in' } satisfies ApiErrorBody);
+    if (!session) return sendApiError(c, new ApiError('user:noAuth', 'no session, or session expired; log in'));
     const job = this.#byId.get(c.url.searchParams.get('id') ?? '');
-    if (!job || job.account !== session.account) return sendJson(c, 404, { code: 'user:error', message: 'no such import' } satisfies ApiErrorBody);
-    c.res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    if (!job || job.account !== session.account) return sendApiError(c, new ApiError('user:error', 'no such import', 404));
+    const open = this.#streams.get(job.account) ?? 0;
+    if (job.state === 'running' && open >= maxEventStreams) {
+      c.res.setHeader('Retry-After', String(heartbeatMs / 1000)); // RFC 9110 §10.2.3
+      return sendApiError(c, new ApiError('user:error', `at most ${maxEventStreams} pages can follow an import at once`, 429)); // RFC 6585 §4
+    }
+    c.res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' }); // WHATWG HTML §9.2.4
     const send = (e: ImportEvent) => {
       if (c.res.writableEnded) return;
       const { type, ...data } = e;
-      c.res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`); // one line: JSON has no raw newlines
+      c.res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`); // WHATWG HTML §9.2.6; one data line: JSON has no raw newlines
       if (type !== 'progress') c.res.end();
     };
     if (job.state !== 'running') return send(finalEvent(job));
+    this.#streams.set(job.account, open + 1);
     send({ type: 'progress', progress: job.progress });
-    const heartbeat = setInterval(() => c.res.writableEnded || c.res.write(': keepalive\n\n'), heartbeatMs);
+    const heartbeat = setInterval(() => c.res.writableEnded || c.res.write(': keepalive\n\n'), heartbeatMs); // WHATWG HTML §9.2.6: a comment line
     job.listeners.add(send);
-    await new Promise<void>((resolve) => c.res.once('close', resolve));
-    clearInterval(heartbeat);
-    job.listeners.delete(send);
+    try {
+      if (!c.res.closed) await new Promise<void>((resolve) => c.res.once('close', resolve)); // the client may be gone already
+    } finally {
+      clearInterval(heartbeat);
+      job.listeners.delete(send);
+      const left = (this.#streams.get(job.account) ?? 1) - 1;
+      if (left > 0) this.#streams.set(job.account, left);
+      else this.#streams.delete(job.account);
+    }
   }
 
   /** Stops running imports (what was imported stays, and the result says so in the log) and waits for them. */
@@ -248,10 +262,4 @@ async function receive(c: HttpContext, path: string): Promise<number> {
     await fh.close();
   }
   return size;
-}
-
-function sendJson(c: HttpContext, status: number, value: unknown): void {
-  const body = Buffer.from(JSON.stringify(value));
-  c.res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
-  c.res.end(body);
 }

@@ -18,10 +18,10 @@ export type { TlsKeyInfo } from './tlskeys.ts';
 export type { LoginHistoryEntry } from './logins.ts';
 export type { MailboxSummary } from './export.ts';
 export type { ImportEvent, ImportStatus } from './import.ts';
-export { minPasswordLength, maxImportBytes, exportFormats, exportArchives, type ExportFormat, type ExportArchive } from './limits.ts';
+// The limits and choices (./limits.ts) are imported by the frontend from that file itself: it has no server imports.
 
-export const accountCookieName = 'mailcove-account';
-export const accountPageTitle = 'Mailcove account';
+const accountCookieName = 'mailcove-account';
+const accountPageTitle = 'Mailcove account';
 
 function accountApi(d: AccountSurfaceDeps, imports: ImportJobs) {
   return defineApi({

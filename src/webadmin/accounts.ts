@@ -146,9 +146,7 @@ export function accountMethods(d: AdminSurfaceDeps, removals: DataRemovals) {
     /** Removes the account from domains.conf, then its messages, credentials, TLS public keys and web sessions. */
     accountRemove: adminMethod(z.object({ name: accountName }), async ({ name }) => {
       await removeAccount(d.config, name); // refused (nothing changed) while an alias has one of its addresses as member
-      await d.store.auth.removeCredentials(name);
-      for (const k of await d.store.auth.listTlsPublicKeys(name)) await d.store.auth.removeTlsPublicKey(k.fingerprint);
-      await endSessions(name);
+      await d.store.auth.removeLogins(name); // credentials, TLS public keys and web sessions
       return { dataRemoved: await removals.remove(name) };
     }),
 

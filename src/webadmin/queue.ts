@@ -9,8 +9,10 @@ import { adminMethod, page, wire, type AdminSurfaceDeps, type Page, type Wire } 
 
 const time = z.int().min(0); // ms since epoch
 const text = z.string().trim().max(320).optional().transform((s) => s || undefined); // '' (an empty filter field) is no criterion
-const paging = { offset: z.int().min(0).default(0), limit: z.int().min(1).max(1000).default(50) };
-const ids = z.array(z.int().positive()).min(1).max(10_000); // queue entry (recipient) ids
+const maxPage = 1000;
+const paging = { offset: z.int().min(0).default(0), limit: z.int().min(1).max(maxPage).default(50) };
+// Queue entry (recipient) ids, ticked on one page. src/queue matches each entry against the list, so it stays short.
+const ids = z.array(z.int().positive()).min(1).max(maxPage);
 
 /** A retired recipient in the list: its attempts are counted here and fetched on request. */
 export type RetiredSummary = Omit<RetiredRecipient, 'attempts'> & { attempts: number; lastAttempt?: DeliveryAttempt };
@@ -43,13 +45,12 @@ export function queueMethods(d: AdminSurfaceDeps) {
     retiredList: adminMethod(
       z.object({ account: text, from: text, to: text, success: z.boolean().optional(), retiredAfter: time.optional(), fromid: text, ...paging }),
       async ({ offset, limit, ...f }): Promise<Wire<Page<RetiredSummary>>> => {
-        const all = (await queue().retired(f)).reverse();
-        const p = page(all, offset, limit);
-        return wire({ ...p, items: p.items.map(({ attempts, ...r }) => ({ ...r, attempts: attempts.length, ...(attempts.length ? { lastAttempt: attempts[attempts.length - 1]! } : {}) })) });
+        const p = await queue().retiredPage(f, { offset, limit }); // filtered and paged in SQL: the history can hold millions
+        return wire({ total: p.total, offset, items: p.items.map(({ attempts, ...r }) => ({ ...r, attempts: attempts.length, ...(attempts.length ? { lastAttempt: attempts[attempts.length - 1]! } : {}) })) });
       },
     ),
     retiredAttempts: adminMethod(z.object({ id: z.int().positive() }), async ({ id }): Promise<DeliveryAttempt[]> => {
-      const r = (await queue().retired({ ids: [id] }))[0];
+      const r = (await queue().retiredPage({ ids: [id] }, { offset: 0, limit: 1 })).items[0];
       if (!r) throw new ApiError('user:error', `no retired entry ${id}`);
       return r.attempts;
     }),

@@ -4,15 +4,17 @@
 // the result lists every file that could not be imported and why. A page opened while an
 // import runs (or reloaded) follows it.
 import type { AccountApi, ImportEvent, ImportStatus, MailboxSummary } from '../../src/webaccount/index.ts';
-import { exportArchives, exportFormats, maxImportBytes } from '../../src/webaccount/limits.ts';
+import { exportArchives, exportFormats, maxImportBytes, type ExportArchive, type ExportFormat } from '../../src/webaccount/limits.ts';
 import { formFields, h, replace } from '../lib/dom.ts';
 import { errorText, field, fmtBytes, form, run, section, status, table, type App, type Tab } from '../lib/ui.ts';
 
 type Progress = Extract<ImportEvent, { type: 'progress' }>['progress'];
+/** The pause before following an import again after its event stream was refused. */
+const refollowMs = 5000;
 type Result = Extract<ImportEvent, { type: 'done' }>['result'];
 
-const formatLabels: Record<(typeof exportFormats)[number], string> = { mbox: 'mbox (one file per mailbox)', maildir: 'Maildir (one file per message)' };
-const archiveLabels: Record<(typeof exportArchives)[number], string> = { zip: 'zip', tgz: 'tgz (tar.gz)' };
+const formatLabels: Record<ExportFormat, string> = { mbox: 'mbox (one file per mailbox)', maildir: 'Maildir (one file per message)' };
+const archiveLabels: Record<ExportArchive, string> = { zip: 'zip', tgz: 'tgz (tar.gz)' };
 
 export function importExportTab(app: App<AccountApi>): Tab {
   return {
@@ -133,20 +135,25 @@ class Importer {
         return this.#failed((data(e) as { message: string }).message, false);
       }
       if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
-      // Refused (no session: expired or logged out): ask for the state, logging in first when needed, and follow again.
+      // Refused (no session: expired or logged out; or too many pages following): ask for the state, logging in first
+      // when needed, and follow again after a pause, so that a refusal does not become a loop of requests.
       void run(this.#form, async () => {
         const { import: now } = await this.#app.api.call('importStatus', {});
-        if (now?.id === s.id) this.follow(now, false);
-        else this.#failed('the import is no longer known to the server', false);
+        if (now?.id !== s.id) return this.#failed('the import is no longer known to the server', false);
+        if (now.state !== 'running') return this.follow(now, false);
+        await new Promise((resolve) => setTimeout(resolve, refollowMs));
+        if (this.#events === es) this.follow(now, false);
       });
     });
   }
 
   #done(r: Result, earlier: boolean): void {
     this.#finish();
-    const errors = r.errors.length === 0 ? h('p#import-no-errors', null, 'Every file was imported.') : [
-      h('h3', null, `${r.errors.length} file${r.errors.length === 1 ? '' : 's'} could not be imported`),
+    const failed = r.errors.length + (r.moreErrors ?? 0);
+    const errors = failed === 0 ? h('p#import-no-errors', null, 'Every file was imported.') : [
+      h('h3', null, `${failed} file${failed === 1 ? '' : 's'} or message${failed === 1 ? '' : 's'} could not be imported`),
       table(['File', 'Problem'], r.errors.map((x) => [h('code', null, x.file), x.message])),
+      r.moreErrors ? h('p#import-more-errors.hint', null, `…and ${r.moreErrors} more, not listed.`) : null,
     ];
     replace(this.#result,
       h('p#import-summary', { 'data-imported': r.imported },
@@ -160,9 +167,9 @@ class Importer {
     const list = this.#result.querySelector('table');
     if (list) list.id = 'import-errors';
     if (!earlier) void this.#imported().catch((e: unknown) => status(errorText(e), 'error'));
-    const clean = r.errors.length === 0 && r.fatal === undefined;
+    const clean = failed === 0 && r.fatal === undefined;
     if (!earlier) status(clean ? 'Import done.' : 'Import done, with errors: see below.', clean ? 'ok' : 'error');
-    this.#result.dataset['errors'] = String(r.errors.length);
+    this.#result.dataset['errors'] = String(failed);
   }
 
   #failed(message: string, earlier: boolean): void {

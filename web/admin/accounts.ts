@@ -18,7 +18,7 @@ export function accountsTab(app: App<AdminApi>): Tab {
 
 async function accountList(app: App<AdminApi>, main: HTMLElement): Promise<void> {
   const [list, domains] = await Promise.all([app.api.call('accounts', {}), app.api.call('domains', {})]);
-  const name = h('input', { name: 'name', required: true, placeholder: 'mjl', autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' });
+  const name = h('input', { name: 'name', required: true, placeholder: 'mjl', autocomplete: 'off' }); // the server says what an account name may hold
   const address = h('input', { name: 'address', required: true, placeholder: `mjl@${domains[0]?.name ?? 'example.com'}`, autocomplete: 'off', size: 28 });
   const fullName = h('input', { name: 'fullName', autocomplete: 'off' });
   const pw = passwordInput('password', false);

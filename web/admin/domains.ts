@@ -4,7 +4,7 @@
 import type { ApiResponse } from '../../src/http/index.ts';
 import type { AdminApi } from '../../src/webadmin/index.ts';
 import { h, replace } from '../lib/dom.ts';
-import { button, field, form, section, status, type App, type Tab } from '../lib/ui.ts';
+import { button, errorText, field, form, section, status, type App, type Tab } from '../lib/ui.ts';
 import { badge, dataTable, listValue, navigate, select } from './widgets.ts';
 
 type Api = App<AdminApi>['api'];
@@ -135,7 +135,7 @@ async function loadRecords(api: Api, domain: string, el: HTMLElement): Promise<v
       h('details', null, h('summary', null, 'As a table'),
         dataTable(['Purpose', 'Name', 'Type', 'Value'], r.records.map((s) => ({ attrs: { 'data-record': `${s.name} ${s.type}` }, cells: [s.purpose, h('code', null, `${s.name}.`), s.type, h('code.value', null, s.value)] })), { class: 'records' })));
   } catch (e) {
-    replace(el, h('p.status.error', null, e instanceof Error ? e.message : String(e)));
+    replace(el, h('p.status.error', null, errorText(e)));
   }
 }
 

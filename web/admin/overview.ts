@@ -5,7 +5,7 @@ import { h } from '../lib/dom.ts';
 import { fmtTime, section, type App, type Tab } from '../lib/ui.ts';
 
 /** 3 d 4 h, 5 h 10 min, 42 s. */
-export function fmtDuration(seconds: number): string {
+function fmtDuration(seconds: number): string {
   const d = Math.floor(seconds / 86400);
   const hrs = Math.floor((seconds % 86400) / 3600);
   const min = Math.floor((seconds % 3600) / 60);

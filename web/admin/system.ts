@@ -2,7 +2,7 @@
 // first, paged back by id), and the log level of each module, changed at once.
 import type { AdminApi } from '../../src/webadmin/index.ts';
 import { h } from '../lib/dom.ts';
-import { field, fmtTime, form, section, status, type App, type Tab } from '../lib/ui.ts';
+import { errorText, field, fmtTime, form, section, status, type App, type Tab } from '../lib/ui.ts';
 import { badge, dataTable, select } from './widgets.ts';
 
 const loginView = { account: '', pages: [] as number[] }; // pages: the `before` id of each page shown after the first
@@ -62,7 +62,7 @@ export function logLevelsTab(app: App<AdminApi>): Tab {
       };
       const rows = Object.entries(r.levels).map(([module, level]) => {
         const s = select('level', r.choices, level);
-        s.addEventListener('change', () => void set(module, s.value).catch((e: unknown) => status(e instanceof Error ? e.message : String(e), 'error')));
+        s.addEventListener('change', () => void set(module, s.value).catch((e: unknown) => status(errorText(e), 'error')));
         return { attrs: { 'data-module': module }, cells: [module === '' ? h('em', null, 'default (all other modules)') : h('code', null, module), s] };
       });
       const module = select('module', r.modules.filter((m) => !(m in r.levels)));

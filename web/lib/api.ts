@@ -7,8 +7,8 @@ import type { Api, ApiErrorBody, ApiRequest, ApiResponse, LoginResponse } from '
 
 export class ApiCallError extends Error {
   override name = 'ApiCallError';
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ApiErrorBody['code'];
+  constructor(code: ApiErrorBody['code'], message: string) {
     super(message);
     this.code = code;
   }
@@ -37,14 +37,18 @@ export class ApiClient<A extends Api> {
   }
 
   async call<N extends keyof A & string>(name: N, input: ApiRequest<A[N]>): Promise<ApiResponse<A[N]>> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return (await this.#post(name, input)) as ApiResponse<A[N]>;
-      } catch (e) {
-        if (!(e instanceof ApiCallError) || (e.code !== 'user:noAuth' && e.code !== 'user:badAuth') || attempt > 0) throw e;
-        await this.login(); // then the call once more
-      }
+    return (await this.#withLogin(() => this.#post(name, input))) as ApiResponse<A[N]>;
+  }
+
+  /** Makes the request; when the server says there is no session (or it is not valid), logs in and makes it once more. */
+  async #withLogin<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      if (!(e instanceof ApiCallError) || (e.code !== 'user:noAuth' && e.code !== 'user:badAuth')) throw e;
     }
+    await this.login();
+    return request();
   }
 
   /** Shows the login form until a login succeeds (one form even if several calls failed at once). */
@@ -78,15 +82,8 @@ export class ApiClient<A extends Api> {
   }
 
   /** Raw POST of a non-JSON body (an upload) to a path below the surface, with the CSRF header; logs in and retries like call(). */
-  async upload<T>(path: string, body: Blob, onProgress?: (fraction: number) => void): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#xhr<T>(path, body, onProgress);
-      } catch (e) {
-        if (!(e instanceof ApiCallError) || (e.code !== 'user:noAuth' && e.code !== 'user:badAuth') || attempt > 0) throw e;
-        await this.login();
-      }
-    }
+  upload<T>(path: string, body: Blob, onProgress?: (fraction: number) => void): Promise<T> {
+    return this.#withLogin(() => this.#xhr<T>(path, body, onProgress));
   }
 
   /** A download: a form post in a hidden frame-less form (so the browser saves the attachment), with the CSRF token as field. */

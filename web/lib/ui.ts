@@ -2,7 +2,7 @@
 // URL fragment (#domains, #queue/...), the login dialog, and a status line for errors and
 // confirmations. Views are functions that fill an element and may re-run themselves.
 import { h, replace, type Child } from './dom.ts';
-import { ApiCallError, ApiClient, type LoginPrompt } from './api.ts';
+import { ApiClient, type LoginPrompt } from './api.ts';
 import type { Api } from '../../src/http/index.ts';
 
 export interface Tab {
@@ -23,7 +23,7 @@ export function status(message: string, kind: 'ok' | 'error' = 'ok'): void {
 }
 
 export function errorText(e: unknown): string {
-  return e instanceof ApiCallError ? e.message : e instanceof Error ? e.message : String(e);
+  return e instanceof Error ? e.message : String(e); // ApiCallError is one, with the server's message
 }
 
 /** A button that runs an async action, disabled while it runs; errors go to the status line. */
@@ -92,6 +92,16 @@ export function fmtBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** The URL fragment decoded; a malformed escape (#%E0, typed or pasted) is taken as it stands. */
+function fragment(): string {
+  const raw = location.hash.slice(1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** The login dialog: resolves with what was typed. */
 function loginPrompt(title: string, usernameLabel: string, fixedUsername?: string): LoginPrompt {
   return (error) => new Promise((resolve) => {
@@ -147,7 +157,7 @@ export function startApp<A extends Api>(o: { title: string; base: string; userna
   document.body.replaceChildren(h('header', null, h('h1', null, o.title), h('div.session', null, who, logout)), nav, statusEl, main);
 
   async function show(): Promise<void> {
-    const [id = '', ...args] = decodeURIComponent(location.hash.slice(1)).split('/');
+    const [id = '', ...args] = fragment().split('/');
     const tab = tabs.find((t) => t.id === id) ?? tabs[0]!;
     replace(nav, tabs.map((t) => h('a', { href: `#${t.id}`, class: t === tab ? 'active' : '', 'aria-current': t === tab ? 'page' : undefined }, t.title)));
     const content = h('div.tab', { 'data-tab': tab.id });
